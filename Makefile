@@ -1,0 +1,52 @@
+# shop-assist: `make run` sets up and starts everything; `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+# Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 first, else a python3.10 on PATH.
+PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python"; \
+	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10 2>/dev/null; fi)
+MODEL := models/shop-assist.tar.gz
+
+.PHONY: run test install seed reseed train shell lint clean
+
+run: install seed train
+	@$(PY) -m bot.run
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+		echo "error: Python 3.10 not found. Install it with 'pyenv install 3.10.13' or put python3.10 on PATH." >&2; exit 1; fi
+	@test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# Create the sample shop when missing (or seeded too long ago for its
+# relative times, e.g. "delivered yesterday", to still hold).
+seed: install
+	@$(PY) -m bot.seed --if-missing --max-age-hours 12
+
+# Drop and re-create the sample shop now.
+reseed: install
+	@$(PY) -m bot.seed
+
+train: install
+	@$(PY) -m bot.train
+
+shell: install
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml --conversation-id $${SHOPPER:-u1001}
+
+lint: install
+	$(PY) -m ruff check .
+
+test: install train
+	$(PY) -m ruff check .
+	$(RASA) data validate --domain domain --data data --config config.yml
+	$(PY) -m pytest
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --out var/results
+
+clean:
+	rm -rf var/results var/log models/*.tar.gz models/.fingerprint

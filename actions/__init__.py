@@ -1,0 +1,1 @@
+"""Custom actions for shop-assist (rasa-sdk action server)."""

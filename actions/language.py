@@ -1,0 +1,28 @@
+"""Per-message language detection, run by action_extract_slots after every message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.text import detect_language
+
+
+class ActionDetectLanguage(Action):
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        # Button payloads ("/inform{...}") carry no language: keep the current one.
+        if text.startswith("/"):
+            return []
+        detected = detect_language(text)
+        if detected is None or detected == tracker.get_slot("language"):
+            return []
+        return [SlotSet("language", detected)]

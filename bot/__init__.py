@@ -1,0 +1,1 @@
+"""shop-assist: shop records, policies and process runner for the Rasa bot."""

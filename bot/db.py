@@ -1,0 +1,44 @@
+"""One engine and one sessionmaker per process.
+
+Actions open `with Session.begin() as s:` and hand `s` to the plain query
+functions in `bot.shop`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.settings import database_url
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, future=True, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            # Foreign keys are off by default in SQLite; WAL lets the action
+            # server read while the seed or another process writes.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    return make_engine(database_url())
+
+
+@lru_cache(maxsize=1)
+def get_sessionmaker() -> sessionmaker:
+    return sessionmaker(bind=get_engine(), future=True, expire_on_commit=False)

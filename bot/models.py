@@ -1,0 +1,239 @@
+"""The shop's records (SQLAlchemy 1.4, 2.0 style, typed with `Mapped`).
+
+Times are stored as naive UTC (`bot.clock.utcnow`) so SQLite and PostgreSQL
+compare them the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.clock import utcnow
+
+Base: Any = declarative_base()
+
+ORDER_STATUSES = ("unpaid", "paid", "shipped", "delivered", "completed", "cancelled")
+CASE_KINDS = (
+    "return",
+    "exchange",
+    "repair",
+    "refund_only",
+    "wrong_item",
+    "missing_item",
+    "damaged",
+    "quality",
+    "compensation",
+)
+CASE_STATUSES = ("open", "awaiting_return", "received", "refunded", "repairing", "closed", "rejected")
+FLAGS = ("red", "blue")
+
+
+class Money(TypeDecorator):
+    """Yuan as Decimal in Python, integer fen in the database (exact everywhere)."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Optional[int]:
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value: Any, dialect: Any) -> Optional[Decimal]:
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    code: Mapped[str] = Column(String(32), primary_key=True)
+    name_zh: Mapped[str] = Column(String(64), nullable=False)
+    name_en: Mapped[str] = Column(String(64), nullable=False)
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(String(32), unique=True, nullable=False)
+    name_zh: Mapped[str] = Column(String(128), nullable=False)
+    name_en: Mapped[str] = Column(String(128), nullable=False)
+    category_code: Mapped[str] = Column(ForeignKey("categories.code"), nullable=False)
+    price: Mapped[Decimal] = Column(Money, nullable=False)
+    # Special-price items are excluded from gifts and free shipping (WORKFLOWS.md).
+    special_price: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    # False: "the factory no longer makes it".
+    in_production: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    material_zh: Mapped[Optional[str]] = Column(String(255))
+    material_en: Mapped[Optional[str]] = Column(String(255))
+    care_zh: Mapped[Optional[str]] = Column(Text)
+    care_en: Mapped[Optional[str]] = Column(Text)
+    selling_points_zh: Mapped[Optional[str]] = Column(Text)
+    selling_points_en: Mapped[Optional[str]] = Column(Text)
+    # Extra names shoppers use ("羽绒服", "down jacket", "puffer").
+    aliases: Mapped[list[str]] = Column(JSON, nullable=False, default=list)
+    # [{"size": "M", "min_kg": 50, "max_kg": 60}, ...]; empty when sizes do not
+    # depend on body weight.
+    size_chart: Mapped[list[dict]] = Column(JSON, nullable=False, default=list)
+
+    category: Mapped[Category] = relationship(Category)
+    skus: Mapped[list[Sku]] = relationship(
+        "Sku", back_populates="product", order_by="Sku.id"
+    )
+
+
+class Sku(Base):
+    __tablename__ = "skus"
+    __table_args__ = (CheckConstraint("stock >= 0", name="ck_sku_stock"),)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    code: Mapped[str] = Column(String(64), unique=True, nullable=False)
+    product_id: Mapped[int] = Column(ForeignKey("products.id"), nullable=False, index=True)
+    color_zh: Mapped[str] = Column(String(32), nullable=False)
+    color_en: Mapped[str] = Column(String(32), nullable=False)
+    size: Mapped[str] = Column(String(16), nullable=False)
+    stock: Mapped[int] = Column(Integer, nullable=False, default=0)
+
+    product: Mapped[Product] = relationship(Product, back_populates="skus")
+
+
+class Shopper(Base):
+    __tablename__ = "shoppers"
+    # The widget's shopper id; Rasa's sender id is this value.
+    id: Mapped[str] = Column(String(64), primary_key=True)
+    nickname: Mapped[str] = Column(String(64), nullable=False)
+    phone: Mapped[str] = Column(String(32), nullable=False)
+    address: Mapped[str] = Column(String(255), nullable=False)
+    language: Mapped[str] = Column(String(2), nullable=False, default="zh")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (CheckConstraint(f"status in {_in(ORDER_STATUSES)}", name="ck_order_status"),)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_no: Mapped[str] = Column(String(32), unique=True, nullable=False)
+    shopper_id: Mapped[str] = Column(ForeignKey("shoppers.id"), nullable=False, index=True)
+    status: Mapped[str] = Column(String(16), nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    paid_at: Mapped[Optional[datetime]] = Column(DateTime)
+    shipped_at: Mapped[Optional[datetime]] = Column(DateTime)
+    delivered_at: Mapped[Optional[datetime]] = Column(DateTime)
+    cancelled_at: Mapped[Optional[datetime]] = Column(DateTime)
+    # When the platform auto-confirms receipt; a return extends it (WORKFLOWS.md).
+    transaction_deadline: Mapped[Optional[datetime]] = Column(DateTime)
+    courier: Mapped[Optional[str]] = Column(String(32))
+    tracking_no: Mapped[Optional[str]] = Column(String(64))
+    address: Mapped[str] = Column(String(255), nullable=False)
+    phone: Mapped[str] = Column(String(32), nullable=False)
+    total: Mapped[Decimal] = Column(Money, nullable=False)
+
+    shopper: Mapped[Shopper] = relationship(Shopper)
+    items: Mapped[list[OrderItem]] = relationship(
+        "OrderItem", back_populates="order", order_by="OrderItem.id"
+    )
+    tracking_events: Mapped[list[TrackingEvent]] = relationship(
+        "TrackingEvent", back_populates="order", order_by="TrackingEvent.at"
+    )
+    cases: Mapped[list[AfterSalesCase]] = relationship(
+        "AfterSalesCase", back_populates="order", order_by="AfterSalesCase.id"
+    )
+    notes: Mapped[list[OrderNote]] = relationship(
+        "OrderNote", back_populates="order", order_by="OrderNote.id"
+    )
+
+
+class OrderItem(Base):
+    __tablename__ = "order_items"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_item_quantity"),)
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    sku_id: Mapped[int] = Column(ForeignKey("skus.id"), nullable=False)
+    quantity: Mapped[int] = Column(Integer, nullable=False)
+    unit_price: Mapped[Decimal] = Column(Money, nullable=False)
+
+    order: Mapped[Order] = relationship(Order, back_populates="items")
+    sku: Mapped[Sku] = relationship(Sku)
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    at: Mapped[datetime] = Column(DateTime, nullable=False)
+    place: Mapped[str] = Column(String(64), nullable=False)
+    text_zh: Mapped[str] = Column(String(255), nullable=False)
+    text_en: Mapped[str] = Column(String(255), nullable=False)
+
+    order: Mapped[Order] = relationship(Order, back_populates="tracking_events")
+
+
+class AfterSalesCase(Base):
+    __tablename__ = "after_sales_cases"
+    __table_args__ = (
+        CheckConstraint(f"kind in {_in(CASE_KINDS)}", name="ck_case_kind"),
+        CheckConstraint(f"status in {_in(CASE_STATUSES)}", name="ck_case_status"),
+    )
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    # Shown to the shopper; every case has its own number, several per order.
+    case_no: Mapped[str] = Column(String(32), unique=True, nullable=False)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    order_item_id: Mapped[Optional[int]] = Column(ForeignKey("order_items.id"))
+    kind: Mapped[str] = Column(String(16), nullable=False)
+    reason: Mapped[str] = Column(Text, nullable=False, default="")
+    status: Mapped[str] = Column(String(16), nullable=False, default="open")
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    order: Mapped[Order] = relationship(Order, back_populates="cases")
+    item: Mapped[Optional[OrderItem]] = relationship(OrderItem)
+
+
+class OrderNote(Base):
+    __tablename__ = "order_notes"
+    __table_args__ = (
+        CheckConstraint(f"flag is null or flag in {_in(FLAGS)}", name="ck_note_flag"),
+    )
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    order_id: Mapped[int] = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    # Red: special request / follow-up (小红旗); blue: payment reminded (蓝旗).
+    flag: Mapped[Optional[str]] = Column(String(8))
+    # Machine-readable purpose so the bot never records the same follow-up twice.
+    kind: Mapped[str] = Column(String(32), nullable=False, default="note")
+    author: Mapped[str] = Column(String(64), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+
+    order: Mapped[Order] = relationship(Order, back_populates="notes")
+
+
+__all__ = [
+    "Base",
+    "Category",
+    "Product",
+    "Sku",
+    "Shopper",
+    "Order",
+    "OrderItem",
+    "TrackingEvent",
+    "AfterSalesCase",
+    "OrderNote",
+]

@@ -1,0 +1,114 @@
+"""Start the action server and Rasa, wait until both answer, stop both on Ctrl-C.
+
+    python -m bot.run        (what `make run` ends with)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from bot.settings import ROOT, database_url
+
+RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
+BIN = Path(sys.executable).parent
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start(args: list[str], log_name: str) -> subprocess.Popen:
+    log_dir = ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = open(log_dir / log_name, "ab")
+    # Own process group, so stopping it also stops its workers.
+    return subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.time() + 10
+    for p in procs:
+        try:
+            p.wait(timeout=max(deadline - time.time(), 0.1))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+def wait_ready(procs: list[subprocess.Popen], urls: list[str], timeout: float = 180) -> Optional[str]:
+    """None when every url answers; else what went wrong."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for p in procs:
+            if p.poll() is not None:
+                return f"{' '.join(p.args[:3])} exited with {p.returncode}"  # type: ignore[index]
+        if all(answers(u) for u in urls):
+            return None
+        time.sleep(1)
+    return f"not ready after {timeout:.0f} s"
+
+
+def main() -> int:
+    os.environ.setdefault("DATABASE_URL", database_url())
+    actions = start([str(BIN / "rasa"), "run", "actions", "--port", str(ACTION_PORT)], "actions.log")
+    rasa = start(
+        [
+            str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
+            "--port", str(RASA_PORT), "--model", "models/shop-assist.tar.gz",
+            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+        ],
+        "rasa.log",
+    )
+    procs = [actions, rasa]
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        print("starting the action server and Rasa (logs in var/log/) ...", flush=True)
+        problem = wait_ready(
+            procs, [f"http://127.0.0.1:{ACTION_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/"]
+        )
+        if problem:
+            print(f"start-up failed: {problem}; see var/log/", file=sys.stderr)
+            return 1
+        print(
+            f"""
+shop-assist is ready.
+  Rasa (REST + socket.io): http://127.0.0.1:{RASA_PORT}
+  action server:           http://127.0.0.1:{ACTION_PORT}
+  shop database:           {os.environ['DATABASE_URL']}
+
+Talk to it as sample shopper u1001 (u1001 ... u1024 exist):
+  make shell                      (rasa shell, in another terminal)
+  curl -s -XPOST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"sender": "u1001", "message": "我的订单到哪了"}}'
+
+Ctrl-C stops everything.""",
+            flush=True,
+        )
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+        print("a server stopped unexpectedly; see var/log/", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+        return 0
+    finally:
+        stop(procs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

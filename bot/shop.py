@@ -1,0 +1,195 @@
+"""Plain query functions over the shop's records; each takes an open Session.
+
+Ownership is enforced here: every order lookup is scoped to the shopper, so
+another shopper's order number looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Optional
+from uuid import uuid4
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from bot import policy
+from bot.models import AfterSalesCase, Order, OrderItem, OrderNote, Product, Shopper, Sku
+
+OPEN_STATUSES = ("unpaid", "paid", "shipped")
+RECEIVED_STATUSES = ("delivered", "completed")
+
+
+def get_shopper(s: Session, shopper_id: str) -> Optional[Shopper]:
+    return s.get(Shopper, shopper_id)
+
+
+def _order_query():  # type: ignore[no-untyped-def]
+    return select(Order).options(
+        selectinload(Order.items).selectinload(OrderItem.sku).selectinload(Sku.product),
+        selectinload(Order.tracking_events),
+        selectinload(Order.cases),
+        selectinload(Order.notes),
+    )
+
+
+def find_order(s: Session, shopper_id: str, order_no: str) -> Optional[Order]:
+    """The shopper's own order with this number, else None (never someone else's)."""
+    if not order_no or len(order_no) > 32:
+        return None
+    stmt = _order_query().where(Order.order_no == order_no, Order.shopper_id == shopper_id)
+    return s.execute(stmt).scalars().first()
+
+
+def orders_with_status(
+    s: Session, shopper_id: str, statuses: Sequence[str], limit: int = 10
+) -> list[Order]:
+    stmt = (
+        _order_query()
+        .where(Order.shopper_id == shopper_id, Order.status.in_(statuses))
+        .order_by(Order.created_at.desc())
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def recent_orders(s: Session, shopper_id: str, limit: int = 5) -> list[Order]:
+    stmt = (
+        _order_query()
+        .where(Order.shopper_id == shopper_id)
+        .order_by(Order.created_at.desc())
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def returnable_orders(s: Session, shopper_id: str, now: datetime) -> list[Order]:
+    """Received orders still inside the return window, newest first."""
+    orders = orders_with_status(s, shopper_id, RECEIVED_STATUSES, limit=20)
+    return [o for o in orders if policy.return_check(o.status, o.delivered_at, now).eligible]
+
+
+# --- catalogue -------------------------------------------------------------
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s\-_]+", "", text.lower())
+
+
+def all_products(s: Session) -> list[Product]:
+    stmt = select(Product).options(selectinload(Product.skus), selectinload(Product.category))
+    return list(s.execute(stmt).scalars())
+
+
+def match_products(s: Session, *texts: Optional[str]) -> list[Product]:
+    """Products named in the texts (entity value first, then the message).
+
+    The longest matching name wins, so "长款羽绒服" finds the long coat and not
+    the light down jacket; products tied on the longest match are all returned
+    so the bot can ask which one.
+    """
+    products = all_products(s)
+    for text in texts:
+        if not text:
+            continue
+        t = _norm(text[:500])
+        best: dict[int, int] = {}
+        for p in products:
+            names = [p.name_zh, p.name_en, *p.aliases]
+            lengths = [len(_norm(n)) for n in names if _norm(n) and _norm(n) in t]
+            if lengths:
+                best[p.id] = max(lengths)
+        if best:
+            top = max(best.values())
+            return [p for p in products if best.get(p.id) == top]
+    return []
+
+
+def product_by_code(s: Session, code: str) -> Optional[Product]:
+    stmt = select(Product).where(Product.code == code).options(selectinload(Product.skus))
+    return s.execute(stmt).scalars().first()
+
+
+def normalise_size(size: Optional[str]) -> Optional[str]:
+    if not size:
+        return None
+    v = size.upper().replace("码", "").replace("SIZE", "").strip()
+    return {"均": "F", "FREE": "F", "ONE": "F"}.get(v, v) or None
+
+
+def color_matches(sku: Sku, color: Optional[str]) -> bool:
+    if not color:
+        return True
+    c = color.lower().replace("色", "").strip()
+    return bool(c) and (c in sku.color_zh or c in sku.color_en.lower())
+
+
+def matching_skus(product: Product, color: Optional[str], size: Optional[str]) -> list[Sku]:
+    wanted = normalise_size(size)
+    return [
+        sku
+        for sku in product.skus
+        if color_matches(sku, color) and (wanted is None or sku.size == wanted)
+    ]
+
+
+def in_stock_alternatives(s: Session, product: Product, limit: int = 3) -> list[Product]:
+    """Same-category products with stock, best stocked first."""
+    stock = func.sum(Sku.stock)
+    stmt = (
+        select(Product)
+        .join(Sku)
+        .where(
+            Product.category_code == product.category_code,
+            Product.id != product.id,
+            Product.in_production.is_(True),
+        )
+        .group_by(Product.id)
+        .having(stock > 0)
+        .order_by(stock.desc(), Product.id)
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+# --- notes and after-sales ---------------------------------------------------
+
+def add_note_once(
+    s: Session, order: Order, *, kind: str, flag: Optional[str], author: str, text: str
+) -> bool:
+    """Record a note unless one of this kind is already on the order."""
+    stmt = select(OrderNote.id).where(OrderNote.order_id == order.id, OrderNote.kind == kind)
+    if s.execute(stmt).first():
+        return False
+    s.add(OrderNote(order_id=order.id, kind=kind, flag=flag, author=author, text=text))
+    return True
+
+
+def open_case_for_item(s: Session, item: OrderItem, kind: str) -> Optional[AfterSalesCase]:
+    stmt = select(AfterSalesCase).where(
+        AfterSalesCase.order_item_id == item.id,
+        AfterSalesCase.kind == kind,
+        AfterSalesCase.status.notin_(("closed", "rejected", "refunded")),
+    )
+    return s.execute(stmt).scalars().first()
+
+
+def create_case(
+    s: Session, order: Order, item: Optional[OrderItem], kind: str, reason: str, now: datetime
+) -> AfterSalesCase:
+    """A new numbered case (AS + date + id); the number is unique by construction."""
+    case = AfterSalesCase(
+        case_no=f"tmp-{uuid4().hex[:24]}",
+        order_id=order.id,
+        order_item_id=item.id if item else None,
+        kind=kind,
+        reason=reason[:1000],
+        status="awaiting_return" if kind == "return" else "open",
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(case)
+    s.flush()
+    case.case_no = f"AS{now:%y%m%d}{case.id:06d}"
+    return case

@@ -1,0 +1,61 @@
+"""Train the model only when something that shapes it has changed.
+
+The fingerprint covers config, domain, training data (including the Jieba
+dictionary), the custom NLU components and the pinned requirements. Rasa's
+own progress output is shown as it trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import ROOT
+
+MODEL = ROOT / "models" / "shop-assist.tar.gz"
+STAMP = ROOT / "models" / ".fingerprint"
+INPUTS = ["config.yml", "domain", "data", "bot/nlu", "requirements.txt"]
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def is_stale() -> bool:
+    if not MODEL.exists() or not STAMP.exists():
+        return True
+    return STAMP.read_text().strip() != fingerprint()
+
+
+def train() -> None:
+    cmd = [
+        str(Path(sys.executable).with_name("rasa")), "train",
+        "--config", "config.yml", "--domain", "domain", "--data", "data",
+        "--out", "models", "--fixed-model-name", MODEL.name.removesuffix(".tar.gz"),
+    ]
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    STAMP.write_text(fingerprint() + "\n")
+
+
+def main() -> None:
+    if is_stale():
+        print("model: training (data, domain or config changed) ...", flush=True)
+        train()
+        print(f"model: trained -> {MODEL.relative_to(ROOT)} ({MODEL.stat().st_size / 1e6:.1f} MB)")
+    else:
+        print(f"model: up to date -> {MODEL.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

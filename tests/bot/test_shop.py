@@ -1,0 +1,51 @@
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot import shop
+from bot.clock import utcnow
+from bot.models import OrderNote
+
+
+def test_longest_product_name_wins(s: Session) -> None:
+    assert [p.code for p in shop.match_products(s, "长款羽绒服有货吗")] == ["P002"]
+    assert [p.code for p in shop.match_products(s, "羽绒服什么材质")] == ["P001"]
+    assert [p.code for p in shop.match_products(s, "is the PUFFER jacket warm")] == ["P001"]
+    assert shop.match_products(s, "unicorn onesie") == []
+    # The entity is tried first, then the whole message.
+    assert [p.code for p in shop.match_products(s, "雪地靴", "羽绒服")] == ["P022"]
+
+
+def test_alternatives_are_in_stock_same_category_and_still_made(s: Session) -> None:
+    coat = shop.product_by_code(s, "P002")
+    assert coat is not None and all(sku.stock == 0 for sku in coat.skus)
+    alternatives = shop.in_stock_alternatives(s, coat)
+    assert alternatives
+    for p in alternatives:
+        assert p.category_code == "outerwear" and p.in_production and p.code != "P002"
+        assert sum(sku.stock for sku in p.skus) > 0
+
+
+def test_sku_matching_by_colour_and_size(s: Session) -> None:
+    jacket = shop.product_by_code(s, "P001")
+    assert jacket is not None
+    assert [k.code for k in shop.matching_skus(jacket, "黑色", "m码")] == ["P001-black-M"]
+    assert [k.code for k in shop.matching_skus(jacket, "Navy", "L")] == ["P001-navy-L"]
+    assert len(shop.matching_skus(jacket, None, None)) == 15
+    assert shop.matching_skus(jacket, "紫色", None) == []
+
+
+def test_notes_of_one_kind_are_written_once(fresh_shop: Engine) -> None:
+    with Session(fresh_shop) as s, s.begin():
+        order = shop.orders_with_status(s, "u1005", ["shipped"])[0]
+        assert shop.add_note_once(s, order, kind="lost_claim", flag="red", author="bot", text="claim")
+        s.flush()
+        assert not shop.add_note_once(s, order, kind="lost_claim", flag="red", author="bot", text="claim")
+    with Session(fresh_shop) as s:
+        assert len(s.execute(select(OrderNote).where(OrderNote.kind == "lost_claim")).scalars().all()) == 1
+
+
+def test_returnable_orders_are_inside_the_window(s: Session) -> None:
+    returnable = shop.returnable_orders(s, "u1001", utcnow())
+    assert len(returnable) == 1 and returnable[0].status == "delivered"
+    assert shop.returnable_orders(s, "u1007", utcnow()) == []

@@ -1,0 +1,76 @@
+"""Test fixtures: a real SQLite file seeded with the sample shop, and PostgreSQL
+on 127.0.0.1:5432 when it answers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+# Before anything imports bot.db: every test process gets its own database file.
+_TMP = Path(tempfile.mkdtemp(prefix="shop-assist-test-"))
+os.environ["DATABASE_URL"] = f"sqlite:///{_TMP / 'shop.db'}"
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+from bot.db import get_engine, get_sessionmaker, make_engine  # noqa: E402
+from bot.seed import seed  # noqa: E402
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "shop_assist_test"
+
+
+@pytest.fixture(scope="session")
+def seeded() -> Engine:
+    """The process-wide engine (the one actions use), seeded once."""
+    engine = get_engine()
+    seed(engine)
+    return engine
+
+
+@pytest.fixture
+def fresh_shop() -> Engine:
+    """A freshly seeded shop for tests that write (cases, notes)."""
+    engine = get_engine()
+    seed(engine)
+    return engine
+
+
+@pytest.fixture
+def Session_(seeded: Engine) -> sessionmaker:  # noqa: N802 - it is a factory
+    return get_sessionmaker()
+
+
+@pytest.fixture
+def s(seeded: Engine) -> Iterator[Session]:
+    """A session on the seeded shop, rolled back afterwards."""
+    with get_sessionmaker()() as session:
+        yield session
+        session.rollback()
+
+
+def postgres_engine() -> Engine:
+    """An engine on a private schema of the `test` database, or skip with why."""
+    engine = make_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.__class__.__name__}: {str(exc)[:120]}")
+    return make_engine(PG_URL + f"?options=-csearch_path%3D{PG_SCHEMA}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The same record tests on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'records.db'}")
+    else:
+        engine = postgres_engine()
+    yield engine
+    engine.dispose()

@@ -1,0 +1,41 @@
+"""Every response speaks both languages, and every response is reachable."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAIN = {}
+for file in sorted((ROOT / "domain").glob("*.yml")):
+    DOMAIN.update(yaml.safe_load(file.read_text()).get("responses", {}))
+ACTION_CODE = "\n".join(p.read_text() for p in (ROOT / "actions").glob("*.py"))
+DIALOGUE = "\n".join(p.read_text() for p in (ROOT / "data").rglob("*.yml"))
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("name", sorted(DOMAIN))
+def test_response_has_english_and_chinese(name: str) -> None:
+    variants = DOMAIN[name]
+    english = [v for v in variants if v.get("condition") == [{"type": "slot", "name": "language", "value": "en"}]]
+    default = [v for v in variants if "condition" not in v]
+    assert len(english) == 1 and len(default) == 1, "one en variation and one unconditional zh default"
+    assert not CJK.search(english[0]["text"]), "English text has no Chinese in it"
+    assert CJK.search(default[0]["text"]), "the default is Chinese"
+    placeholders = set(re.findall(r"\{(\w+)\}", english[0]["text"]))
+    assert placeholders == set(re.findall(r"\{(\w+)\}", default[0]["text"])), "same facts in both languages"
+    assert not any("channel" in v for v in variants), "a channel variation would outrank the language"
+
+
+def test_every_response_is_used_and_every_used_response_exists() -> None:
+    sent = set(re.findall(r'"(utter_\w+)"', ACTION_CODE))
+    # Names the actions build with f-strings from policy states and catalogue fields.
+    built = {f"utter_order_shipped_{s}" for s in ("fresh", "slow", "stale", "lost")}
+    built |= {f"utter_return_{r}" for r in ("unpaid", "not_shipped", "in_transit", "cancelled")}
+    built |= {f"utter_product_{a}" for a in ("material", "care", "selling_points")}
+    in_dialogue = set(re.findall(r"action: (utter_\w+)", DIALOGUE))
+    unused = set(DOMAIN) - sent - built - in_dialogue
+    assert not unused, f"responses nothing sends: {sorted(unused)}"
+    missing = (sent | built | in_dialogue) - set(DOMAIN)
+    assert not missing, f"responses sent but not in the domain: {sorted(missing)}"
