@@ -45,7 +45,7 @@ test: install train
 	$(PY) -m ruff check .
 	$(RASA) data validate --domain domain --data data --config config.yml
 	$(PY) -m pytest
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	$(RASA) test core --e2e --model $(MODEL) --stories tests/test_stories.yml --no-plot \
 		--fail-on-prediction-errors --out var/results
 
 clean:

@@ -1,5 +1,8 @@
 from datetime import timedelta
 
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -8,9 +11,6 @@ from actions.after_sales import ActionRequestReturn
 from actions.inform import ActionHandleInform
 from bot import shop
 from bot.models import AfterSalesCase, Order
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from tests.actions.conftest import msg
 
 

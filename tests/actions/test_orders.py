@@ -1,3 +1,6 @@
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -5,9 +8,6 @@ from sqlalchemy.orm import Session
 from actions.orders import ActionCheckOrderStatus
 from bot import shop
 from bot.models import Order, OrderNote
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from tests.actions.conftest import msg
 
 

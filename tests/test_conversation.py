@@ -1,0 +1,137 @@
+"""Whole-bot conversations: the trained model, the real action server and the
+seeded database, over Rasa's REST channel, exactly as `make run` starts them."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot import shop
+from bot.models import AfterSalesCase
+from bot.run import stop, wait_ready
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "shop-assist.tar.gz"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def bot_url(seeded: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
+    rasa_port, action_port = free_port(), free_port()
+    endpoints = tmp_path_factory.mktemp("endpoints") / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    binary = str(Path(sys.executable).with_name("rasa"))
+    env = {**os.environ}  # DATABASE_URL points at the seeded test database
+    logs = tmp_path_factory.mktemp("logs")
+    procs = [
+        subprocess.Popen([binary, "run", "actions", "--port", str(action_port)], cwd=ROOT, env=env,
+                         stdout=open(logs / "actions.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True),
+        subprocess.Popen([binary, "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
+                          "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+                         cwd=ROOT, env=env, stdout=open(logs / "rasa.log", "wb"), stderr=subprocess.STDOUT,
+                         start_new_session=True),
+    ]
+    try:
+        problem = wait_ready(procs, [f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"],
+                             timeout=240)
+        assert problem is None, f"{problem}: see {logs}"
+        yield f"http://127.0.0.1:{rasa_port}"
+    finally:
+        stop(procs)
+
+
+def say(url: str, sender: str, text: str) -> list[dict[str, Any]]:
+    request = urllib.request.Request(
+        f"{url}/webhooks/rest/webhook",
+        data=json.dumps({"sender": sender, "message": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def texts(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_chinese_shopper_gets_chinese_answers(bot_url: str, seeded: Engine) -> None:
+    with Session(seeded) as s:
+        number = shop.orders_with_status(s, "u1002", ["paid"])[0].order_no
+    greeting = texts(say(bot_url, "u1002", "你好呀"))
+    assert greeting.startswith("亲，您好")
+    status = texts(say(bot_url, "u1002", "我买的冲锋衣什么时候发货"))
+    assert number in status and "已付款" in status and CJK.search(status)
+
+
+def test_language_is_detected_per_message(bot_url: str) -> None:
+    english = texts(say(bot_url, "u1004", "where is my parcel?"))
+    assert "has had no tracking update for" in english and not CJK.search(english)
+    chinese = texts(say(bot_url, "u1004", "那我的订单到底到哪了"))
+    assert "小时没有物流更新" in chinese
+    mixed = texts(say(bot_url, "u1004", "where is my 牛仔裤"))
+    assert "no tracking update" in mixed
+
+
+def test_product_and_stock_answers_come_from_the_catalogue(bot_url: str) -> None:
+    material = texts(say(bot_url, "u1010", "羽绒服是什么面料的"))
+    assert "90% 白鸭绒" in material
+    replies = say(bot_url, "u1010", "do you have the long down coat in stock?")
+    assert "sold out" in replies[0]["text"]
+    assert replies[1].get("buttons"), "sold out comes with in-stock alternatives to tap"
+    size = texts(say(bot_url, "u1010", "我110斤，牛仔裤穿什么码"))
+    assert "建议选 M 码" in size
+
+
+def test_return_by_buttons_opens_a_case(bot_url: str, seeded: Engine) -> None:
+    first = say(bot_url, "u1001", "收到的东西不喜欢，我想退货")
+    buttons = first[0]["buttons"]
+    assert len(buttons) == 2
+    hat = next(b for b in buttons if "毛线帽" in b["title"])
+    done = texts(say(bot_url, "u1001", hat["payload"]))
+    case_no = re.search(r"AS\d{12}", done)
+    assert case_no and "文一西路" in done
+    with Session(seeded) as s:
+        case = s.execute(select(AfterSalesCase).where(AfterSalesCase.case_no == case_no.group())).scalar_one()
+        assert case.kind == "return" and case.status == "awaiting_return"
+
+
+def test_other_shoppers_orders_stay_private(bot_url: str, seeded: Engine) -> None:
+    with Session(seeded) as s:
+        theirs = shop.orders_with_status(s, "u1003", ["paid"])[0].order_no
+    reply = texts(say(bot_url, "u1002", f"where is order {theirs}?"))
+    assert f"can't find order {theirs} on your account" in reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["😊😊😊", "买" * 10_000, "'; DROP TABLE orders; --", "<script>alert(1)</script>", "   "],
+    ids=["emoji", "10k-chars", "sql", "html", "blank"],
+)
+def test_bad_input_gets_a_clear_reply(bot_url: str, seeded: Engine, text: str) -> None:
+    replies = say(bot_url, "u1011", text)
+    if text.strip():
+        assert replies and all(r.get("text") for r in replies)
+    # The shop is untouched and the bot still answers afterwards.
+    with Session(seeded) as s:
+        assert shop.find_order(s, "u1002", shop.orders_with_status(s, "u1002", ["paid"])[0].order_no)
+    assert texts(say(bot_url, "u1011", "你好")).startswith("亲，您好")
