@@ -8,7 +8,7 @@ PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python";
 	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10 2>/dev/null; fi)
 MODEL := models/shop-assist.tar.gz
 
-.PHONY: run test install seed reseed train shell lint clean
+.PHONY: run test install seed reseed train shell lint eval clean
 
 run: install seed train
 	@$(PY) -m bot.run
@@ -37,6 +37,10 @@ train: install
 
 shell: install
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml --conversation-id $${SHOPPER:-u1001}
+
+# Intent accuracy on ../shared/eval (measurement only, never training data).
+eval: install train
+	@$(PY) -m bot.evaluate
 
 lint: install
 	$(PY) -m ruff check .
