@@ -36,7 +36,8 @@ train: install
 	@$(PY) -m bot.train
 
 shell: install
-	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml --conversation-id $${SHOPPER:-u1001}
+	@# Its own server on 5006, beside the one `make run` keeps on 5005; needs the action server up.
+	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml --port 5006 --conversation-id $${SHOPPER:-u1001}
 
 # Intent accuracy on ../shared/eval (measurement only, never training data).
 eval: install train

@@ -225,9 +225,19 @@ class ActionCheckStock(ShopAction):
             return events
         available = [sku for sku in skus if sku.stock > 0]
         if not available:
-            variant = " ".join(v for v in (name, color, size) if v)
-            dispatcher.utter_message(response="utter_stock_sold_out", product=variant)
-            self._alternatives(dispatcher, s, product, lang)
+            asked = "/".join(v for v in (color, size) if v)
+            label = f"{name} ({asked})" if lang == "en" and asked else f"{name}（{asked}）" if asked else name
+            dispatcher.utter_message(response="utter_stock_sold_out", product=label)
+            # The same style in another colour or size first, then similar items.
+            others = [sku for sku in product.skus if sku.stock > 0]
+            if others:
+                dispatcher.utter_message(
+                    response="utter_stock_other_variants",
+                    product=name,
+                    value=pick(lang, "、", ", ").join(sku_label(k, lang) for k in others),
+                )
+            else:
+                self._alternatives(dispatcher, s, product, lang)
             return events
         if len(skus) == 1:
             dispatcher.utter_message(

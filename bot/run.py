@@ -18,6 +18,9 @@ from bot.settings import ROOT, database_url
 
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
+# endpoints.yml points Rasa at the action server on 5055; another port needs
+# its own endpoints file.
+ENDPOINTS = os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
 BIN = Path(sys.executable).parent
 
 
@@ -69,12 +72,19 @@ def main() -> int:
         [
             str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
             "--port", str(RASA_PORT), "--model", "models/shop-assist.tar.gz",
-            "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            "--credentials", "credentials.yml", "--endpoints", ENDPOINTS,
         ],
         "rasa.log",
     )
     procs = [actions, rasa]
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    # Explicit handlers: a parent that started us with SIGINT ignored (a
+    # background job) would otherwise leave Ctrl-C / kill -INT without effect.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     try:
         print("starting the action server and Rasa (logs in var/log/) ...", flush=True)
         problem = wait_ready(
@@ -91,7 +101,7 @@ shop-assist is ready.
   shop database:           {os.environ['DATABASE_URL']}
 
 Talk to it as sample shopper u1001 (u1001 ... u1024 exist):
-  make shell                      (rasa shell, in another terminal)
+  make shell                      (rasa shell as u1001, in another terminal)
   curl -s -XPOST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' \\
        -d '{{"sender": "u1001", "message": "我的订单到哪了"}}'
