@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.schema import UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 
 from bot.clock import utcnow
@@ -237,3 +238,94 @@ __all__ = [
     "AfterSalesCase",
     "OrderNote",
 ]
+
+
+# --- conversations, handoff and the agent console ---------------------------
+
+OWNERS = ("bot", "waiting", "agent")
+ROLES = ("shopper", "bot", "agent", "system")
+AGENT_ROLES = ("agent", "supervisor")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), unique=True, nullable=False)
+    display_name: Mapped[str] = Column(String(64), nullable=False)
+    role: Mapped[str] = Column(String(16), nullable=False, default="agent")
+    # scrypt$n$r$p$salt$hash (bot.security)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+
+
+class Conversation(Base):
+    """One shopper's chat; `owner` says who answers it right now."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (CheckConstraint(f"owner in {_in(OWNERS)}", name="ck_conversation_owner"),)
+    id: Mapped[str] = Column(String(64), primary_key=True)  # the shopper id = Rasa sender id
+    shopper_id: Mapped[Optional[str]] = Column(ForeignKey("shoppers.id"))
+    owner: Mapped[str] = Column(String(16), nullable=False, default="bot")
+    agent_id: Mapped[Optional[int]] = Column(ForeignKey("agents.id"))
+    language: Mapped[str] = Column(String(2), nullable=False, default="zh")
+    # Why the bot handed over, and what it knew: shown to the agent.
+    reason: Mapped[Optional[str]] = Column(String(32))
+    priority: Mapped[int] = Column(Integer, nullable=False, default=9)
+    intent: Mapped[Optional[str]] = Column(String(64))
+    facts: Mapped[dict] = Column(JSON, nullable=False, default=dict)
+    waiting_since: Mapped[Optional[datetime]] = Column(DateTime)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    agent: Mapped[Optional[Agent]] = relationship(Agent)
+
+
+class ChatMessage(Base):
+    """Every message, whoever sent it, stored before it is relayed."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        CheckConstraint(f"role in {_in(ROLES)}", name="ck_message_role"),
+        UniqueConstraint("conversation_id", "client_id", name="uq_message_client_id"),
+    )
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    role: Mapped[str] = Column(String(16), nullable=False)
+    author: Mapped[Optional[str]] = Column(String(64))
+    text: Mapped[str] = Column(Text, nullable=False, default="")
+    # Buttons, images, cards and other custom payloads, as Rasa sent them.
+    payload: Mapped[dict] = Column(JSON, nullable=False, default=dict)
+    # The widget's own id for a shopper message, so a resend is not stored twice.
+    client_id: Mapped[Optional[str]] = Column(String(64))
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Photo(Base):
+    """Evidence photos, stored against the conversation and, when known, the case."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    case_id: Mapped[Optional[int]] = Column(ForeignKey("after_sales_cases.id"))
+    # Named by the shopper's id (WORKFLOWS.md), unique on disk.
+    filename: Mapped[str] = Column(String(128), nullable=False, unique=True)
+    content_type: Mapped[str] = Column(String(32), nullable=False)
+    size: Mapped[int] = Column(Integer, nullable=False)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+
+
+class BadReview(Base):
+    """The bad-review register (中差评登记表)."""
+
+    __tablename__ = "bad_reviews"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    shopper_id: Mapped[str] = Column(String(64), nullable=False)
+    phone: Mapped[Optional[str]] = Column(String(32))
+    order_id: Mapped[Optional[int]] = Column(ForeignKey("orders.id"))
+    item: Mapped[str] = Column(String(128), nullable=False, default="")
+    review_text: Mapped[str] = Column(Text, nullable=False)
+    severity: Mapped[int] = Column(Integer, nullable=False, default=2)  # 1 worst
+    status: Mapped[str] = Column(String(16), nullable=False, default="messaged")  # messaged / sms / called
+    progress: Mapped[str] = Column(String(24), nullable=False, default="waiting")  # revised / promised / refused / waiting
+    agent: Mapped[str] = Column(String(64), nullable=False)
+    reviewed_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)

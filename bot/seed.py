@@ -28,6 +28,7 @@ from bot.clock import utcnow
 from bot.db import get_engine
 from bot.models import (
     AfterSalesCase,
+    Agent,
     Base,
     Category,
     Order,
@@ -38,8 +39,12 @@ from bot.models import (
     Sku,
     TrackingEvent,
 )
+from bot.security import hash_password
 
 SEED = 20261111
+# Sample console logins (printed by `make run`); change them for a real shop.
+DEMO_PASSWORD = "shop-assist-demo"
+AGENTS = [("xiaomei", "小美", "agent"), ("dawei", "大伟", "agent"), ("lin", "林主管", "supervisor")]
 
 
 class SeedInfo(Base):
@@ -355,6 +360,8 @@ def seed(engine: Engine, now: Optional[datetime] = None) -> None:
         b.named_situations(people)
         b.bulk(people, 120)
         s.add(SeedInfo(seeded_at=now))
+        for username, name, role in AGENTS:
+            s.add(Agent(username=username, display_name=name, role=role, password_hash=hash_password(DEMO_PASSWORD)))
 
 
 def seeded_at(engine: Engine) -> Optional[datetime]:

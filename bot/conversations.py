@@ -1,0 +1,140 @@
+"""Conversation ownership (bot -> waiting -> agent -> bot) and the transcript.
+
+Ownership changes are single conditional UPDATEs, so the database itself
+decides races: of two agents claiming one conversation exactly one row update
+succeeds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.clock import utcnow
+from bot.models import Agent, ChatMessage, Conversation, Shopper
+
+# Disputes and bad reviews first (WORKFLOWS.md).
+PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3, "fallback": 4}
+MAX_TEXT = 2000
+
+
+def ensure(s: Session, conversation_id: str, language: str = "zh") -> Conversation:
+    conv = s.get(Conversation, conversation_id)
+    if conv is None:
+        known = s.get(Shopper, conversation_id) is not None
+        conv = Conversation(
+            id=conversation_id, shopper_id=conversation_id if known else None, owner="bot", language=language
+        )
+        s.add(conv)
+        s.flush()
+    return conv
+
+
+def add_message(
+    s: Session,
+    conversation_id: str,
+    role: str,
+    text: str,
+    *,
+    payload: Optional[dict[str, Any]] = None,
+    author: Optional[str] = None,
+    client_id: Optional[str] = None,
+) -> tuple[ChatMessage, bool]:
+    """Store a message; (message, False) when this client id was stored already."""
+    if client_id:
+        stmt = select(ChatMessage).where(
+            ChatMessage.conversation_id == conversation_id, ChatMessage.client_id == client_id
+        )
+        existing = s.execute(stmt).scalars().first()
+        if existing is not None:
+            return existing, False
+    message = ChatMessage(
+        conversation_id=conversation_id, role=role, text=text[:MAX_TEXT], payload=payload or {},
+        author=author, client_id=client_id, created_at=utcnow(),
+    )
+    s.add(message)
+    s.flush()
+    return message, True
+
+
+def history(s: Session, conversation_id: str, limit: int = 200) -> list[ChatMessage]:
+    stmt = (
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id)
+        .order_by(ChatMessage.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(s.execute(stmt).scalars().all()))
+
+
+def hand_off(
+    s: Session, conversation_id: str, reason: str, *, intent: Optional[str], facts: dict[str, Any],
+    now: Optional[datetime] = None,
+) -> bool:
+    """Put a bot-owned conversation in the queue; False if a person has it already."""
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "bot")
+        .values(owner="waiting", reason=reason, priority=PRIORITY.get(reason, 5), intent=intent,
+                facts=facts, waiting_since=now or utcnow(), agent_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def queue(s: Session) -> list[Conversation]:
+    stmt = (
+        select(Conversation)
+        .where(Conversation.owner == "waiting")
+        .order_by(Conversation.priority, Conversation.waiting_since)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def queue_position(s: Session, conversation_id: str) -> Optional[int]:
+    for place, conv in enumerate(queue(s), start=1):
+        if conv.id == conversation_id:
+            return place
+    return None
+
+
+def claim(s: Session, conversation_id: str, agent_id: int) -> bool:
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "waiting")
+        .values(owner="agent", agent_id=agent_id, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def transfer(s: Session, conversation_id: str, from_agent: int, to_agent: int) -> bool:
+    if s.get(Agent, to_agent) is None:
+        return False
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "agent",
+               Conversation.agent_id == from_agent)
+        .values(agent_id=to_agent, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def resolve(s: Session, conversation_id: str, agent_id: int) -> bool:
+    """Hand the conversation back to the bot."""
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "agent",
+               Conversation.agent_id == agent_id)
+        .values(owner="bot", agent_id=None, reason=None, waiting_since=None, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def waiting_count(s: Session) -> int:
+    return int(s.scalar(select(func.count()).where(Conversation.owner == "waiting")) or 0)

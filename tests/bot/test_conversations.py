@@ -1,0 +1,88 @@
+import threading
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot import conversations as conv
+from bot.models import Agent, Base
+from bot.security import hash_password, verify_password
+
+
+def _setup(engine: Engine) -> tuple[int, int]:
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    with Session(engine) as s, s.begin():
+        a = Agent(username="a", display_name="A", password_hash="x")
+        b = Agent(username="b", display_name="B", password_hash="x")
+        s.add_all([a, b])
+        s.flush()
+        conv.ensure(s, "u1")
+        return a.id, b.id
+
+
+def test_ownership_cycle(any_engine: Engine) -> None:
+    a, b = _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        assert not conv.claim(s, "u1", a), "nothing to claim while the bot owns it"
+        assert conv.hand_off(s, "u1", "complaint", intent="complain", facts={"order_id": "8"})
+        assert not conv.hand_off(s, "u1", "fallback", intent=None, facts={}), "already queued"
+        assert conv.queue_position(s, "u1") == 1
+    with Session(any_engine) as s, s.begin():
+        assert conv.claim(s, "u1", a)
+        assert not conv.claim(s, "u1", b)
+        assert not conv.resolve(s, "u1", b), "only the owner hands back"
+        assert conv.transfer(s, "u1", a, b)
+        assert conv.resolve(s, "u1", b)
+    with Session(any_engine) as s:
+        c = s.get(conv.Conversation, "u1")
+        assert c is not None and (c.owner, c.agent_id, c.reason) == ("bot", None, None)
+
+
+def test_two_agents_racing_for_one_conversation(any_engine: Engine) -> None:
+    a, b = _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        conv.hand_off(s, "u1", "human_request", intent="human_handoff", facts={})
+    results: list[bool] = []
+    barrier = threading.Barrier(2)
+
+    def grab(agent_id: int) -> None:
+        with Session(any_engine) as s, s.begin():
+            barrier.wait()
+            results.append(conv.claim(s, "u1", agent_id))
+
+    threads = [threading.Thread(target=grab, args=(x,)) for x in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, True]
+
+
+def test_queue_puts_disputes_first(any_engine: Engine) -> None:
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        for cid, reason in [("u2", "fallback"), ("u3", "human_request"), ("u4", "complaint")]:
+            conv.ensure(s, cid)
+            conv.hand_off(s, cid, reason, intent=None, facts={})
+        assert [c.id for c in conv.queue(s)] == ["u4", "u3", "u2"]
+
+
+def test_transcript_ignores_a_resent_message(any_engine: Engine) -> None:
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        first, created = conv.add_message(s, "u1", "shopper", "你好", client_id="c-1")
+        again, created_again = conv.add_message(s, "u1", "shopper", "你好", client_id="c-1")
+        conv.add_message(s, "u1", "bot", "亲，您好", payload={"buttons": []})
+        conv.add_message(s, "u1", "shopper", "x" * 50_000)
+        assert created and not created_again and first.id == again.id
+        texts = [m.text for m in conv.history(s, "u1")]
+        assert texts[:2] == ["你好", "亲，您好"] and len(texts[2]) == conv.MAX_TEXT
+
+
+def test_passwords_use_a_salted_kdf() -> None:
+    stored = hash_password("s3cret")
+    assert stored.startswith("scrypt$") and "s3cret" not in stored
+    assert stored != hash_password("s3cret")
+    assert verify_password("s3cret", stored)
+    assert not verify_password("S3cret", stored)
+    assert not verify_password("s3cret", "garbage")
