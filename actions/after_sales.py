@@ -70,8 +70,8 @@ def request_return(
     dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
 ) -> Events:
     shopper = tracker.sender_id
-    # Mid-return ("which item?") the order chosen a moment ago still counts.
-    number = order_number(tracker, use_slot=tracker.get_slot("pending_task") == TASK)
+    # "I want to return it" right after discussing an order means that order.
+    number = order_number(tracker, use_slot=True)
     if number:
         order = shop.find_order(s, shopper, number)
         if order is None:

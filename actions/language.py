@@ -23,6 +23,10 @@ class ActionDetectLanguage(Action):
         if text.startswith("/"):
             return []
         detected = detect_language(text)
+        if detected is None:
+            # Nothing to read in the text (emoji, a number): the widget's 中文/EN switch decides.
+            chosen = (tracker.latest_message.get("metadata") or {}).get("language")
+            detected = chosen if chosen in ("zh", "en") else None
         if detected is None or detected == tracker.get_slot("language"):
             return []
         return [SlotSet("language", detected)]

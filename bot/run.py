@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
+from bot.seed import DEMO_PASSWORD
 from bot.settings import ROOT, database_url
 
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
@@ -21,6 +22,7 @@ ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
 # endpoints.yml points Rasa at the action server on 5055; another port needs
 # its own endpoints file.
 ENDPOINTS = os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
+GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "8000"))
 BIN = Path(sys.executable).parent
 
 
@@ -67,6 +69,7 @@ def wait_ready(procs: list[subprocess.Popen], urls: list[str], timeout: float = 
 
 def main() -> int:
     os.environ.setdefault("DATABASE_URL", database_url())
+    os.environ.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
     actions = start([str(BIN / "rasa"), "run", "actions", "--port", str(ACTION_PORT)], "actions.log")
     rasa = start(
         [
@@ -76,7 +79,8 @@ def main() -> int:
         ],
         "rasa.log",
     )
-    procs = [actions, rasa]
+    gateway = start([sys.executable, "-m", "bot.gateway.app"], "gateway.log")
+    procs = [actions, rasa, gateway]
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -86,9 +90,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     try:
-        print("starting the action server and Rasa (logs in var/log/) ...", flush=True)
+        print("starting the action server, Rasa and the web gateway (logs in var/log/) ...", flush=True)
         problem = wait_ready(
-            procs, [f"http://127.0.0.1:{ACTION_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/"]
+            procs,
+            [f"http://127.0.0.1:{ACTION_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/",
+             f"http://127.0.0.1:{GATEWAY_PORT}/healthz"],
         )
         if problem:
             print(f"start-up failed: {problem}; see var/log/", file=sys.stderr)
@@ -96,6 +102,8 @@ def main() -> int:
         print(
             f"""
 shop-assist is ready.
+  shop + chat widget:      http://127.0.0.1:{GATEWAY_PORT}/
+  agent console:           http://127.0.0.1:{GATEWAY_PORT}/console   (sample login: xiaomei / {DEMO_PASSWORD})
   Rasa (REST + socket.io): http://127.0.0.1:{RASA_PORT}
   action server:           http://127.0.0.1:{ACTION_PORT}
   shop database:           {os.environ['DATABASE_URL']}

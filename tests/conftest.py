@@ -4,8 +4,12 @@ on 127.0.0.1:5432 when it answers."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,3 +78,58 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         engine = postgres_engine()
     yield engine
     engine.dispose()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "shop-assist.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    """The whole product running as `make run` starts it, on its own database."""
+
+    rasa: str
+    gateway: str
+    engine: Engine
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from bot.run import stop, wait_ready
+
+    assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
+    base = tmp_path_factory.mktemp("stack")
+    url = f"sqlite:///{base / 'shop.db'}"
+    engine = make_engine(url)
+    seed(engine)
+    rasa_port, action_port, gateway_port = free_port(), free_port(), free_port()
+    endpoints = base / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
+    env = {**os.environ, "DATABASE_URL": url, "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+           "GATEWAY_PORT": str(gateway_port)}
+    binary = str(Path(sys.executable).with_name("rasa"))
+    commands = {
+        "actions": [binary, "run", "actions", "--port", str(action_port)],
+        "rasa": [binary, "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
+                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+        "gateway": [sys.executable, "-m", "bot.gateway.app"],
+    }
+    procs = [
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(base / f"{name}.log", "wb"),
+                         stderr=subprocess.STDOUT, start_new_session=True)
+        for name, cmd in commands.items()
+    ]
+    try:
+        problem = wait_ready(procs, [f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/",
+                                     f"http://127.0.0.1:{gateway_port}/healthz"], timeout=240)
+        assert problem is None, f"{problem}: see {base}"
+        yield Stack(rasa=f"http://127.0.0.1:{rasa_port}", gateway=f"http://127.0.0.1:{gateway_port}", engine=engine)
+    finally:
+        stop(procs)
+        engine.dispose()

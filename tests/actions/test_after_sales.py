@@ -96,3 +96,10 @@ async def test_return_on_someone_elses_order_is_not_found(seeded) -> None:  # ty
     events, messages = await run(ActionRequestReturn(), "u1002", f"退货 {number}")
     assert messages[0]["response"] == "utter_order_not_found"
     assert events == [SlotSet("pending_task", "return_request")]
+
+
+async def test_return_refers_to_the_order_just_discussed(seeded) -> None:  # type: ignore[no-untyped-def]
+    with Session(seeded) as s:
+        number = shop.orders_with_status(s, "u1002", ["paid"])[0].order_no
+    _, messages = await run(ActionRequestReturn(), "u1002", "我想退货", order_id=number)
+    assert (messages[0]["response"], messages[0]["order_id"]) == ("utter_return_not_shipped", number)

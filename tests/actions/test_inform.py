@@ -29,8 +29,9 @@ async def test_nothing_to_continue(seeded) -> None:  # type: ignore[no-untyped-d
     assert events == [] and messages[0]["response"] == "utter_how_can_i_help"
 
 
-async def detect(text: str, current: str):  # type: ignore[no-untyped-def]
-    tracker = Tracker("u1", {"language": current}, msg(text, "greet"), [], False, None, {}, "action_listen")
+async def detect(text: str, current: str, widget: str | None = None):  # type: ignore[no-untyped-def]
+    message = {**msg(text, "greet"), "metadata": {"language": widget} if widget else {}}
+    tracker = Tracker("u1", {"language": current}, message, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     events = await ActionDetectLanguage().run(dispatcher, tracker, {})
     assert dispatcher.messages == []
@@ -42,4 +43,5 @@ async def test_language_follows_each_message() -> None:
     assert await detect("我的order到哪了", "en") == [{"event": "slot", "timestamp": None, "name": "language", "value": "zh"}]
     assert await detect("你好", "zh") == []
     assert await detect("🙂🙂", "en") == []
+    assert await detect("👍", "zh", widget="en") == [{"event": "slot", "timestamp": None, "name": "language", "value": "en"}]
     assert await detect('/inform{"order_id":"812345678901"}', "zh") == []

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from bot.run import answers
-from tests.test_conversation import MODEL, ROOT, free_port
+from tests.conftest import MODEL, ROOT, free_port
 
 
 def test_runner_starts_both_servers_and_ctrl_c_stops_them(seeded: Engine, tmp_path: Path) -> None:

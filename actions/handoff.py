@@ -1,0 +1,70 @@
+"""Hand the conversation to a person, telling the gateway why and what the bot knew.
+
+The custom payload {"handoff": {...}} is what the web gateway acts on: it
+queues the conversation and stops asking Rasa to reply until an agent hands
+it back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+REASONS = {
+    "complain": ("complaint", "utter_handoff_complaint"),
+    "bad_review": ("bad_review", "utter_handoff_review"),
+    "human_handoff": ("human_request", "utter_handoff"),
+    "nlu_fallback": ("fallback", "utter_handoff_fallback"),
+}
+
+
+def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> list[dict[str, Any]]:
+    reason, response = REASONS.get(intent or "", ("human_request", "utter_handoff"))
+    facts = {
+        key: tracker.get_slot(key)
+        for key in ("order_id", "case_no", "product_code", "language")
+        if tracker.get_slot(key)
+    }
+    facts["message"] = (tracker.latest_message.get("text") or "")[:500]
+    dispatcher.utter_message(
+        response=response, json_message={"handoff": {"reason": reason, "intent": intent, "facts": facts}}
+    )
+    return []
+
+
+class ActionRequestHandoff(Action):
+    def name(self) -> str:
+        return "action_request_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return handoff(dispatcher, tracker, (tracker.latest_message.get("intent") or {}).get("name"))
+
+
+def fallbacks_in_a_row(tracker: Tracker) -> int:
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
+            break
+        count += 1
+    return count
+
+
+class ActionHandleFallback(Action):
+    """Ask to rephrase once; the second misunderstanding in a row goes to a person."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if fallbacks_in_a_row(tracker) >= 2:
+            return handoff(dispatcher, tracker, "nlu_fallback")
+        dispatcher.utter_message(response="utter_default")
+        return []

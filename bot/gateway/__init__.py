@@ -1,0 +1,1 @@
+"""Web gateway between shoppers (widget), agents (console) and Rasa."""

@@ -1,0 +1,400 @@
+"""The agent console: login, queue, claim, reply, notes, bad reviews, transfer,
+hand back. Every endpoint needs a logged-in agent; live updates come over the
+`/console` socket.io namespace, which needs a token only a logged-in agent gets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Optional
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from bot import conversations as conv
+from bot import shop
+from bot.catalogue import COURIERS
+from bot.clock import utcnow
+from bot.gateway.phrases import PHRASES
+from bot.gateway.store import db, wire
+from bot.gateway.texts import notice
+from bot.models import AfterSalesCase, Agent, BadReview, Conversation, Order, OrderNote
+from bot.security import verify_password
+
+if TYPE_CHECKING:
+    from bot.gateway.app import Gateway
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/console"
+TOKEN_AGE = 12 * 3600
+
+
+def _agent_json(a: Agent) -> dict[str, Any]:
+    return {"id": a.id, "username": a.username, "name": a.display_name, "role": a.role}
+
+
+def _conversation_json(c: Conversation, now: datetime) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "owner": c.owner,
+        "agent": c.agent.display_name if c.agent else None,
+        "agent_id": c.agent_id,
+        "reason": c.reason,
+        "priority": c.priority,
+        "intent": c.intent,
+        "facts": c.facts or {},
+        "language": c.language,
+        "waiting_seconds": int((now - c.waiting_since).total_seconds()) if c.waiting_since else None,
+    }
+
+
+def _order_json(o: Order) -> dict[str, Any]:
+    last = o.tracking_events[-1] if o.tracking_events else None
+    return {
+        "order_no": o.order_no,
+        "status": o.status,
+        "total": str(o.total),
+        "created_at": o.created_at.isoformat(),
+        "courier": COURIERS.get(o.courier or "", (o.courier, o.courier))[0] if o.courier else None,
+        "tracking_no": o.tracking_no,
+        "last_tracking": {"at": last.at.isoformat(), "text": last.text_zh} if last else None,
+        "items": [f"{i.sku.product.name_zh} {i.sku.color_zh}/{i.sku.size} ×{i.quantity}" for i in o.items],
+        "cases": [{"case_no": c.case_no, "kind": c.kind, "status": c.status, "reason": c.reason} for c in o.cases],
+        "notes": [{"flag": n.flag, "text": n.text, "author": n.author} for n in o.notes],
+    }
+
+
+class AgentConsole:
+    def __init__(self, gateway: Gateway, secret: str) -> None:
+        self.g = gateway
+        self.tokens = URLSafeTimedSerializer(secret, salt="console-socket")
+        self.online: dict[int, set[str]] = defaultdict(set)
+        sio = gateway.sio
+        sio.on("connect", self.connect, namespace=NAMESPACE)
+        sio.on("disconnect", self.disconnect, namespace=NAMESPACE)
+
+    # --- live updates ---------------------------------------------------------
+
+    def agents_online(self) -> int:
+        return sum(1 for sids in self.online.values() if sids)
+
+    async def connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            agent_id = int(self.tokens.loads(token, max_age=TOKEN_AGE)) if isinstance(token, str) else None
+        except (BadSignature, ValueError):
+            agent_id = None
+        if agent_id is None:
+            return False  # refuses the connection
+        await self.g.sio.save_session(sid, {"agent_id": agent_id}, namespace=NAMESPACE)
+        self.online[agent_id].add(sid)
+        self.g.sio.enter_room(sid, "agents", namespace=NAMESPACE)
+        self.g.sio.enter_room(sid, f"agent:{agent_id}", namespace=NAMESPACE)
+        return True
+
+    async def disconnect(self, sid: str) -> None:
+        for sids in self.online.values():
+            sids.discard(sid)
+
+    async def message(self, conversation_id: str, message: dict[str, Any]) -> None:
+        await self.g.sio.emit("message", {"conversation_id": conversation_id, "message": message},
+                              room="agents", namespace=NAMESPACE)
+
+    async def queue_changed(self) -> None:
+        await self.g.sio.emit("queue_changed", {}, room="agents", namespace=NAMESPACE)
+
+    # --- HTTP -----------------------------------------------------------------
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/console", self.page),
+            Route("/console/login", self.login, methods=["POST"]),
+            Route("/console/logout", self.logout, methods=["POST"]),
+            Route("/console/api/me", self.me),
+            Route("/console/api/queue", self.queue),
+            Route("/console/api/agents", self.agents),
+            Route("/console/api/phrases", self.phrases),
+            Route("/console/api/conversations/{cid}", self.conversation),
+            Route("/console/api/conversations/{cid}/claim", self.claim, methods=["POST"]),
+            Route("/console/api/conversations/{cid}/messages", self.reply, methods=["POST"]),
+            Route("/console/api/conversations/{cid}/notes", self.note, methods=["POST"]),
+            Route("/console/api/conversations/{cid}/bad_reviews", self.bad_review, methods=["POST"]),
+            Route("/console/api/conversations/{cid}/transfer", self.transfer, methods=["POST"]),
+            Route("/console/api/conversations/{cid}/resolve", self.resolve, methods=["POST"]),
+        ]
+
+    async def _agent(self, request: Request) -> Optional[dict[str, Any]]:
+        agent_id = request.session.get("agent_id")
+        if not isinstance(agent_id, int):
+            return None
+
+        def load(s: Session) -> Optional[dict[str, Any]]:
+            a = s.get(Agent, agent_id)
+            return _agent_json(a) if a else None
+
+        return await db(load)
+
+    async def page(self, request: Request) -> Response:
+        name = "console.html" if await self._agent(request) else "login.html"
+        return self.g.page(name)
+
+    async def login(self, request: Request) -> Response:
+        form = await request.form()
+        username = str(form.get("username") or "")[:64]
+        password = str(form.get("password") or "")[:256]
+
+        def check(s: Session) -> Optional[int]:
+            a = s.execute(select(Agent).where(Agent.username == username)).scalars().first()
+            return a.id if a and verify_password(password, a.password_hash) else None
+
+        agent_id = await db(check)
+        if agent_id is None:
+            return RedirectResponse("/console?error=1", status_code=303)
+        request.session.clear()
+        request.session["agent_id"] = agent_id
+        return RedirectResponse("/console", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/console", status_code=303)
+
+    async def me(self, request: Request) -> Response:
+        agent = await self._agent(request)
+        if agent is None:
+            return JSONResponse({"error": "login required"}, status_code=401)
+        return JSONResponse({**agent, "token": self.tokens.dumps(agent["id"])})
+
+    async def _guard(self, request: Request) -> tuple[Optional[dict[str, Any]], Optional[Response]]:
+        agent = await self._agent(request)
+        if agent is None:
+            return None, JSONResponse({"error": "login required"}, status_code=401)
+        if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
+            # JSON only: a cross-site form cannot post here with the agent's cookie.
+            return None, JSONResponse({"error": "JSON body required"}, status_code=415)
+        return agent, None
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    async def queue(self, request: Request) -> Response:
+        agent, denied = await self._guard(request)
+        if denied:
+            return denied
+        assert agent is not None
+
+        def load(s: Session) -> dict[str, Any]:
+            now = utcnow()
+            mine = s.execute(
+                select(Conversation).where(Conversation.owner == "agent", Conversation.agent_id == agent["id"])
+            ).scalars()
+            return {"waiting": [_conversation_json(c, now) for c in conv.queue(s)],
+                    "mine": [_conversation_json(c, now) for c in mine]}
+
+        return JSONResponse(await db(load))
+
+    async def agents(self, request: Request) -> Response:
+        agent, denied = await self._guard(request)
+        if denied:
+            return denied
+
+        def load(s: Session) -> list[dict[str, Any]]:
+            return [_agent_json(a) for a in s.execute(select(Agent).order_by(Agent.id)).scalars()]
+
+        return JSONResponse(await db(load))
+
+    async def phrases(self, request: Request) -> Response:
+        agent, denied = await self._guard(request)
+        return denied or JSONResponse(PHRASES)
+
+    async def conversation(self, request: Request) -> Response:
+        agent, denied = await self._guard(request)
+        if denied:
+            return denied
+        cid = request.path_params["cid"]
+
+        def load(s: Session) -> Optional[dict[str, Any]]:
+            c = s.get(Conversation, cid)
+            if c is None:
+                return None
+            shopper = shop.get_shopper(s, c.shopper_id) if c.shopper_id else None
+            orders = shop.recent_orders(s, c.shopper_id, limit=10) if c.shopper_id else []
+            return {
+                "conversation": _conversation_json(c, utcnow()),
+                "transcript": [wire(m) for m in conv.history(s, cid)],
+                "shopper": {"id": shopper.id, "nickname": shopper.nickname, "phone": shopper.phone,
+                            "address": shopper.address} if shopper else None,
+                "orders": [_order_json(o) for o in orders],
+            }
+
+        data = await db(load)
+        return JSONResponse(data) if data else JSONResponse({"error": "no such conversation"}, status_code=404)
+
+    async def claim(self, request: Request) -> Response:
+        agent, denied = await self._guard(request)
+        if denied:
+            return denied
+        assert agent is not None
+        cid = request.path_params["cid"]
+
+        def take(s: Session) -> Optional[str]:
+            if not conv.claim(s, cid, agent["id"]):
+                return None
+            c = s.get(Conversation, cid)
+            return c.language if c else "zh"
+
+        lang = await db(take)
+        if lang is None:
+            return JSONResponse({"error": "already claimed or not waiting"}, status_code=409)
+        await self.g.shoppers.say(cid, "system", notice("joined", lang, agent=agent["name"]),
+                                  payload={"notice": "agent_joined"})
+        await self.queue_changed()
+        return JSONResponse({"ok": True})
+
+    async def _owned(self, request: Request) -> tuple[Optional[dict], Optional[str], Optional[Response]]:
+        agent, denied = await self._guard(request)
+        if denied:
+            return None, None, denied
+        assert agent is not None
+        cid = request.path_params["cid"]
+
+        def owns(s: Session) -> bool:
+            c = s.get(Conversation, cid)
+            return c is not None and c.owner == "agent" and c.agent_id == agent["id"]
+
+        if not await db(owns):
+            return None, None, JSONResponse({"error": "claim the conversation first"}, status_code=409)
+        return agent, cid, None
+
+    async def reply(self, request: Request) -> Response:
+        agent, cid, denied = await self._owned(request)
+        if denied:
+            return denied
+        assert agent and cid
+        text = str((await self._body(request)).get("text") or "").strip()
+        if not text or len(text) > conv.MAX_TEXT:
+            return JSONResponse({"error": f"text must be 1–{conv.MAX_TEXT} characters"}, status_code=400)
+        message = await self.g.shoppers.say(cid, "agent", text, author=agent["name"])
+        return JSONResponse({"ok": True, "message": message})
+
+    async def note(self, request: Request) -> Response:
+        agent, cid, denied = await self._owned(request)
+        if denied:
+            return denied
+        assert agent and cid
+        body = await self._body(request)
+        text = str(body.get("text") or "").strip()[:1000]
+        flag = body.get("flag") if body.get("flag") in ("red", "blue") else None
+        order_no = str(body.get("order_no") or "")
+
+        def add(s: Session) -> bool:
+            c = s.get(Conversation, cid)
+            order = shop.find_order(s, c.shopper_id, order_no) if c and c.shopper_id else None
+            if order is None or not text:
+                return False
+            # WORKFLOWS.md: "content + agent + date"
+            s.add(OrderNote(order_id=order.id, flag=flag, kind="agent_note", author=agent["name"],
+                            text=f"{text} — {agent['name']} — {utcnow():%Y-%m-%d}"))
+            return True
+
+        if not await db(add):
+            return JSONResponse({"error": "need text and one of this shopper's order numbers"}, status_code=400)
+        return JSONResponse({"ok": True})
+
+    async def bad_review(self, request: Request) -> Response:
+        agent, cid, denied = await self._owned(request)
+        if denied:
+            return denied
+        assert agent and cid
+        body = await self._body(request)
+        text = str(body.get("review_text") or "").strip()[:2000]
+        try:
+            severity = min(max(int(body.get("severity") or 2), 1), 3)
+        except (TypeError, ValueError):
+            severity = 2
+        status = body.get("status") if body.get("status") in ("messaged", "sms", "called") else "messaged"
+        progress = body.get("progress") if body.get("progress") in (
+            "revised", "promised", "refused", "waiting") else "waiting"
+
+        def add(s: Session) -> Optional[int]:
+            c = s.get(Conversation, cid)
+            if c is None or not text:
+                return None
+            shopper = shop.get_shopper(s, c.shopper_id) if c.shopper_id else None
+            order = shop.find_order(s, c.shopper_id, str(body.get("order_no") or "")) if c.shopper_id else None
+            review = BadReview(
+                shopper_id=c.id, phone=shopper.phone if shopper else None, order_id=order.id if order else None,
+                item=str(body.get("item") or "")[:128], review_text=text, severity=severity, status=status,
+                progress=progress, agent=agent["name"],
+            )
+            s.add(review)
+            s.flush()
+            return review.id
+
+        review_id = await db(add)
+        if review_id is None:
+            return JSONResponse({"error": "review text required"}, status_code=400)
+        return JSONResponse({"ok": True, "id": review_id})
+
+    async def transfer(self, request: Request) -> Response:
+        agent, cid, denied = await self._owned(request)
+        if denied:
+            return denied
+        assert agent and cid
+        try:
+            to_agent = int((await self._body(request)).get("agent_id"))
+        except (TypeError, ValueError):
+            return JSONResponse({"error": "agent_id required"}, status_code=400)
+
+        def move(s: Session) -> Optional[tuple[str, str]]:
+            if to_agent == agent["id"] or not conv.transfer(s, cid, agent["id"], to_agent):
+                return None
+            target = s.get(Agent, to_agent)
+            c = s.get(Conversation, cid)
+            return (target.display_name if target else "", c.language if c else "zh")
+
+        moved = await db(move)
+        if moved is None:
+            return JSONResponse({"error": "cannot transfer"}, status_code=400)
+        await self.g.shoppers.say(cid, "system", notice("transferred", moved[1], agent=moved[0]),
+                                  payload={"notice": "transferred"})
+        await self.g.sio.emit("assigned", {"conversation_id": cid}, room=f"agent:{to_agent}", namespace=NAMESPACE)
+        await self.queue_changed()
+        return JSONResponse({"ok": True})
+
+    async def resolve(self, request: Request) -> Response:
+        agent, cid, denied = await self._owned(request)
+        if denied:
+            return denied
+        assert agent and cid
+
+        def back(s: Session) -> Optional[str]:
+            if not conv.resolve(s, cid, agent["id"]):
+                return None
+            c = s.get(Conversation, cid)
+            return c.language if c else "zh"
+
+        lang = await db(back)
+        if lang is None:
+            return JSONResponse({"error": "cannot resolve"}, status_code=409)
+        # Tell Rasa, so the bot resumes knowing a person handled it.
+        await self.g.shoppers.ask_bot(cid, "/agent_handback", lang, {"language": lang})
+        await self.queue_changed()
+        return JSONResponse({"ok": True})
+
+
+def case_for(s: Session, shopper_id: str, case_no: str) -> Optional[AfterSalesCase]:
+    """The case, only when it belongs to one of this shopper's orders."""
+    stmt = select(AfterSalesCase).join(Order).where(
+        AfterSalesCase.case_no == case_no, Order.shopper_id == shopper_id
+    )
+    return s.execute(stmt).scalars().first()

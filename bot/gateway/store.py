@@ -1,0 +1,64 @@
+"""Database calls for the async gateway: each runs in a worker thread inside
+one `Session.begin()`, so the event loop never blocks on the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.db import get_sessionmaker
+from bot.models import ChatMessage
+
+T = TypeVar("T")
+
+
+def _run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with get_sessionmaker().begin() as s:
+        return fn(s, *args, **kwargs)
+
+
+async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn(session, *args)` in one transaction, off the event loop."""
+    return await asyncio.to_thread(_run, fn, *args, **kwargs)
+
+
+def wire(m: ChatMessage) -> dict[str, Any]:
+    """A stored message as Rasa's socket.io channel would emit it, plus who said it.
+
+    Rasa widgets read `text`, `quick_replies` and `attachment`; `role`,
+    `author`, `id` and `card` are extra keys they ignore.
+    """
+    out: dict[str, Any] = {
+        "id": m.id,
+        "role": m.role,
+        "author": m.author,
+        "text": m.text,
+        "at": m.created_at.isoformat() + "Z",
+    }
+    payload = m.payload or {}
+    if payload.get("buttons"):
+        out["quick_replies"] = [
+            {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")}
+            for b in payload["buttons"]
+        ]
+    if payload.get("image"):
+        out["attachment"] = {"type": "image", "payload": {"src": payload["image"]}}
+    if payload.get("card"):
+        out["card"] = payload["card"]
+    if payload.get("notice"):
+        out["notice"] = payload["notice"]
+    return out
+
+
+def rasa_reply_payload(reply: dict[str, Any]) -> dict[str, Any]:
+    """What of a Rasa REST reply is kept with the stored message."""
+    payload: dict[str, Any] = {}
+    if reply.get("buttons"):
+        payload["buttons"] = reply["buttons"]
+    if reply.get("image"):
+        payload["image"] = reply["image"]
+    custom = reply.get("custom")
+    if isinstance(custom, dict) and isinstance(custom.get("card"), dict):
+        payload["card"] = custom["card"]
+    return payload

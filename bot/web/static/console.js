@@ -1,0 +1,138 @@
+// Agent console. Every call needs the agent's session; text is rendered with textContent only.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const REASONS = { complaint: "投诉/纠纷 complaint", bad_review: "差评 bad review", human_request: "要求人工 asked for a person",
+                    fallback: "机器人没听懂 bot did not understand", needs_decision: "需要决定 needs a decision" };
+  let me = null;
+  let current = null;
+
+  async function api(path, body) {
+    const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    const res = await fetch(path, opts);
+    const data = await res.json().catch(() => ({}));
+    if (res.status === 401) { location.href = "/console"; }
+    return { ok: res.ok, status: res.status, data };
+  }
+
+  function flash(text) { $("flash").textContent = text; setTimeout(() => { $("flash").textContent = ""; }, 4000); }
+  function el(tag, text, cls) { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; if (cls) e.className = cls; return e; }
+  function wait(seconds) { if (seconds == null) return ""; const m = Math.floor(seconds / 60); return m ? m + " min" : seconds + " s"; }
+
+  async function loadQueue() {
+    const { ok, data } = await api("/console/api/queue");
+    if (!ok) return;
+    $("waiting-count").textContent = "(" + data.waiting.length + ")";
+    for (const [id, items] of [["waiting", data.waiting], ["mine", data.mine]]) {
+      const ul = $(id);
+      ul.textContent = "";
+      items.forEach((c) => {
+        const li = el("li", undefined, "item p" + c.priority + (current === c.id ? " active" : ""));
+        li.dataset.id = c.id;
+        li.appendChild(el("strong", c.id));
+        li.appendChild(el("span", " " + (REASONS[c.reason] || c.reason || "") + " · " + (c.language === "en" ? "EN" : "中文")
+          + (c.waiting_seconds != null ? " · " + wait(c.waiting_seconds) : "")));
+        li.addEventListener("click", () => open(c.id));
+        ul.appendChild(li);
+      });
+    }
+  }
+
+  function renderMessage(m) {
+    const li = el("li", undefined, "msg " + m.role);
+    li.appendChild(el("span", (m.role === "agent" ? (m.author || "agent") : m.role) + " ", "who"));
+    li.appendChild(el("span", m.text || ""));
+    const src = m.attachment && m.attachment.payload && m.attachment.payload.src;
+    if (src && src.startsWith("/uploads/")) { const img = el("img"); img.src = src; img.alt = "photo"; li.appendChild(img); }
+    $("transcript").appendChild(li);
+    $("transcript").scrollTop = $("transcript").scrollHeight;
+  }
+
+  async function open(id) {
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(id));
+    if (!ok) { flash(data.error || "error"); return; }
+    current = id;
+    const c = data.conversation;
+    $("empty").classList.add("hidden");
+    $("conversation").classList.remove("hidden");
+    $("conv-title").textContent = id + (data.shopper ? " · " + data.shopper.nickname : "");
+    $("conv-reason").textContent = (REASONS[c.reason] || c.reason || c.owner) + (c.agent ? " · " + c.agent : "");
+    const mine = c.owner === "agent" && c.agent_id === me.id;
+    $("claim").classList.toggle("hidden", c.owner !== "waiting");
+    for (const b of ["resolve", "transfer", "transfer-to", "reply-form"]) $(b).classList.toggle("hidden", !mine);
+    $("transcript").textContent = "";
+    data.transcript.forEach(renderMessage);
+    $("facts").textContent = JSON.stringify({ intent: c.intent, reason: c.reason, priority: c.priority, ...c.facts }, null, 2);
+    const s = data.shopper;
+    $("shopper").textContent = s ? s.nickname + " · " + s.phone + " · " + s.address : "(unknown shopper)";
+    const orders = $("orders");
+    orders.textContent = "";
+    for (const sel of ["note-order", "review-order"]) $(sel).textContent = "";
+    data.orders.forEach((o) => {
+      const box = el("div", undefined, "order");
+      box.appendChild(el("strong", o.order_no + " · " + o.status + " · ¥" + o.total));
+      box.appendChild(el("div", o.items.join("；")));
+      if (o.tracking_no) box.appendChild(el("div", (o.courier || "") + " " + o.tracking_no + (o.last_tracking ? " · " + o.last_tracking.text : "")));
+      o.cases.forEach((k) => box.appendChild(el("div", "售后 " + k.case_no + " " + k.kind + " " + k.status, "case")));
+      o.notes.forEach((n) => box.appendChild(el("div", (n.flag === "red" ? "🚩 " : n.flag === "blue" ? "🔷 " : "") + n.text, "note")));
+      orders.appendChild(box);
+      for (const sel of ["note-order", "review-order"]) { const opt = el("option", o.order_no); opt.value = o.order_no; $(sel).appendChild(opt); }
+    });
+    loadQueue();
+  }
+
+  $("claim").addEventListener("click", async () => {
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/claim", {});
+    flash(ok ? "已接入 claimed" : (data.error || "error"));
+    open(current);
+  });
+  $("resolve").addEventListener("click", async () => {
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/resolve", {});
+    flash(ok ? "已交回机器人 handed back" : (data.error || "error"));
+    open(current);
+  });
+  $("transfer").addEventListener("click", async () => {
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/transfer", { agent_id: Number($("transfer-to").value) });
+    flash(ok ? "已转接 transferred" : (data.error || "error"));
+    open(current);
+  });
+  $("reply-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("reply").value.trim();
+    if (!text) return;
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/messages", { text });
+    if (ok) $("reply").value = ""; else flash(data.error || "error");
+  });
+  $("phrases").addEventListener("change", () => { if ($("phrases").value) { $("reply").value += $("phrases").value; $("phrases").value = ""; $("reply").focus(); } });
+  $("note-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/notes",
+      { order_no: $("note-order").value, flag: $("note-flag").value || null, text: $("note-text").value });
+    flash(ok ? "备注已添加 note added" : (data.error || "error"));
+    if (ok) { $("note-text").value = ""; open(current); }
+  });
+  $("review-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/bad_reviews", {
+      order_no: $("review-order").value, item: $("review-item").value, review_text: $("review-text").value,
+      severity: Number($("review-severity").value), status: $("review-status").value, progress: $("review-progress").value });
+    flash(ok ? "差评已登记 review recorded" : (data.error || "error"));
+  });
+
+  (async function start() {
+    const res = await api("/console/api/me");
+    if (!res.ok) return;
+    me = res.data;
+    $("me").textContent = me.name + " (" + me.role + ")";
+    const phrases = (await api("/console/api/phrases")).data;
+    phrases.forEach((p) => { for (const t of [p.zh, p.en]) { const o = el("option", t); o.value = t; $("phrases").appendChild(o); } });
+    const agents = (await api("/console/api/agents")).data;
+    agents.filter((a) => a.id !== me.id).forEach((a) => { const o = el("option", a.name + " (" + a.role + ")"); o.value = a.id; $("transfer-to").appendChild(o); });
+    const socket = io("/console", { auth: { token: me.token }, transports: ["websocket", "polling"] });
+    socket.on("queue_changed", loadQueue);
+    socket.on("assigned", loadQueue);
+    socket.on("message", (e) => { if (e.conversation_id === current) renderMessage(e.message); });
+    loadQueue();
+    setInterval(loadQueue, 15000);  // keeps the wait times moving
+  })();
+})();

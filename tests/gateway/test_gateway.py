@@ -1,0 +1,193 @@
+"""The gateway against the running bot: Rasa's socket.io protocol, handoff,
+the agent console API, and bad input. A plain python-socketio client plays the
+shopper; aiohttp sessions play the agents."""
+
+import asyncio
+import re
+
+import aiohttp
+import pytest
+import socketio
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import shop
+from bot.models import ChatMessage, Conversation, OrderNote, Photo
+from tests.conftest import Stack
+from tests.gateway.conftest import Shopper, agent_session
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_rasa_protocol_round_trip(stack: Stack) -> None:
+    with Session(stack.engine) as s:
+        number = shop.orders_with_status(s, "u1002", ["paid"])[0].order_no
+    async with Shopper(stack.gateway, "u1002") as shopper:
+        ack = await shopper.say("我的订单到哪了")
+        assert ack["ok"] and isinstance(ack["id"], int)
+        [reply] = shopper.received
+        assert reply["role"] == "bot" and number in reply["text"]
+        await shopper.say("我想退货")  # paid, not shipped: explained, no buttons
+        assert "还没发货" in shopper.texts()[0]
+    async with Shopper(stack.gateway, "u1001") as shopper:
+        await shopper.say("收到的东西想退货")
+        buttons = shopper.received[0]["quick_replies"]
+        assert len(buttons) == 2 and all(b["payload"].startswith("/inform") for b in buttons)
+    # Every message was stored before it was relayed, in order.
+    with Session(stack.engine) as s:
+        roles = s.execute(select(ChatMessage.role).where(ChatMessage.conversation_id == "u1002")
+                          .order_by(ChatMessage.id)).scalars().all()
+    assert roles == ["shopper", "bot", "shopper", "bot"]
+
+
+async def test_complaint_agent_and_handback(stack: Stack) -> None:
+    async with Shopper(stack.gateway, "u1003") as shopper:
+        await shopper.say("你们服务太差了，我要投诉")
+        assert shopper.received[0]["role"] == "bot" and "客服主管" in shopper.received[0]["text"]
+        assert shopper.received[1]["role"] == "system" and "留言" in shopper.received[1]["text"]  # nobody on duty
+        await shopper.say("有人吗？", settle=2)
+        assert shopper.received == [], "the bot must not answer while the conversation waits for a person"
+
+        xiaomei = await agent_session(stack.gateway, "xiaomei")
+        dawei = await agent_session(stack.gateway, "dawei")
+        try:
+            queue = await (await xiaomei.get("/console/api/queue")).json()
+            mine = next(c for c in queue["waiting"] if c["id"] == "u1003")
+            assert (mine["reason"], mine["priority"], mine["intent"]) == ("complaint", 1, "complain")
+            detail = await (await xiaomei.get("/console/api/conversations/u1003")).json()
+            assert [m["text"] for m in detail["transcript"]][-1] == "有人吗？"
+            assert detail["shopper"]["id"] == "u1003" and detail["orders"]
+
+            shopper.received.clear()
+            claims = await asyncio.gather(
+                xiaomei.post("/console/api/conversations/u1003/claim", json={}),
+                dawei.post("/console/api/conversations/u1003/claim", json={}),
+            )
+            assert sorted(r.status for r in claims) == [200, 409]
+            owner, other = (xiaomei, dawei) if claims[0].status == 200 else (dawei, xiaomei)
+            name = "小美" if owner is xiaomei else "大伟"
+            assert (await other.post("/console/api/conversations/u1003/messages", json={"text": "hi"})).status == 409
+
+            response = await owner.post("/console/api/conversations/u1003/messages", json={"text": "亲，我来处理"})
+            assert response.status == 200
+            await asyncio.sleep(0.3)
+            texts = [(m["role"], m.get("author"), m["text"]) for m in shopper.received]
+            assert ("system", None, f"客服{name}已接入，为您服务～") in texts
+            assert ("agent", name, "亲，我来处理") in texts
+
+            await shopper.say("好的，谢谢", settle=1.5)
+            assert shopper.received == [], "the agent owns it: still no bot"
+
+            order_no = detail["orders"][0]["order_no"]
+            response = await owner.post("/console/api/conversations/u1003/notes",
+                                        json={"order_no": order_no, "flag": "red", "text": "优先发顺丰"})
+            assert response.status == 200
+            response = await owner.post("/console/api/conversations/u1003/bad_reviews", json={
+                "order_no": order_no, "item": "羊绒衫", "review_text": "发货太慢", "severity": 1,
+                "status": "called", "progress": "promised"})
+            assert response.status == 200
+
+            shopper.received.clear()
+            assert (await owner.post("/console/api/conversations/u1003/resolve", json={})).status == 200
+            await asyncio.sleep(0.5)
+            assert "您已回到智能客服小助手" in " ".join(shopper.texts())
+            await shopper.say("我的订单到哪了")
+            assert shopper.received and shopper.received[0]["role"] == "bot"
+        finally:
+            await xiaomei.close()
+            await dawei.close()
+    with Session(stack.engine) as s:
+        note = s.execute(select(OrderNote).where(OrderNote.kind == "agent_note")).scalars().one()
+        assert note.flag == "red" and note.text.startswith(f"优先发顺丰 — {name} — ")
+        conversation = s.get(Conversation, "u1003")
+        assert conversation is not None and conversation.owner == "bot"
+
+
+async def test_queue_notice_when_an_agent_is_online(stack: Stack) -> None:
+    agent = await agent_session(stack.gateway, "lin")
+    console = socketio.AsyncClient()
+    try:
+        token = (await (await agent.get("/console/api/me")).json())["token"]
+        await console.connect(stack.gateway, namespaces=["/console"], auth={"token": token}, transports=["websocket"])
+        async with Shopper(stack.gateway, "u1012") as shopper:
+            await shopper.say("I want to talk to a real person", lang="en")
+            notice = shopper.received[-1]
+            assert notice["role"] == "system" and re.search(r"queue for a human agent: \d+ ahead", notice["text"])
+    finally:
+        await console.disconnect()
+        await agent.close()
+
+
+async def test_console_needs_a_logged_in_agent(stack: Stack) -> None:
+    async with aiohttp.ClientSession(base_url=stack.gateway) as anonymous:
+        page = await (await anonymous.get("/console")).text()
+        assert 'action="/console/login"' in page and "transcript" not in page
+        for method, path in [("GET", "/console/api/queue"), ("GET", "/console/api/conversations/u1001"),
+                             ("POST", "/console/api/conversations/u1001/claim"),
+                             ("POST", "/console/api/conversations/u1001/messages")]:
+            response = await anonymous.request(method, path, json={})
+            assert response.status == 401, path
+        bad = await anonymous.post("/console/login", data={"username": "xiaomei", "password": "wrong"},
+                                   allow_redirects=False)
+        assert bad.headers["location"] == "/console?error=1"
+    console = socketio.AsyncClient()
+    for auth in (None, {"token": "forged"}):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await console.connect(stack.gateway, namespaces=["/console"], auth=auth, transports=["websocket"])
+
+
+async def test_resend_after_a_dropped_connection_is_stored_once(stack: Stack) -> None:
+    async with Shopper(stack.gateway, "u1013") as shopper:
+        first = await shopper.say("你好", client_id="fixed-1")
+    async with Shopper(stack.gateway, "u1013") as shopper:  # a new connection, the same message again
+        again = await shopper.say("你好", client_id="fixed-1")
+        assert again == {"ok": True, "id": first["id"], "duplicate": True}
+        assert shopper.received == []
+        history = await shopper.sio.call("history_request", {})
+    assert [m["text"] for m in history if m["role"] == "shopper"] == ["你好"]
+    assert [m["role"] for m in history] == ["shopper", "bot"]
+
+
+async def test_bad_input_gets_a_clear_answer_and_loses_nothing(stack: Stack) -> None:
+    async with Shopper(stack.gateway, "u1014") as shopper:
+        assert await shopper.sio.call("user_uttered", "not a dict") == {"ok": False, "error": "malformed"}
+        assert await shopper.sio.call("user_uttered", {"message": 42}) == {"ok": False, "error": "empty"}
+        assert await shopper.sio.call("user_uttered", {"message": "   "}) == {"ok": False, "error": "empty"}
+        ack = await shopper.say("买" * 5000)
+        assert ack == {"ok": False, "error": "too_long"} and "消息太长" in shopper.texts()[0]
+        await shopper.say("<img src=x onerror=alert(1)>羽绒服什么材质")
+        history = await shopper.sio.call("history_request", {})
+    # Stored and relayed as text, exactly as typed; the widget renders it with textContent.
+    assert "<img src=x onerror=alert(1)>羽绒服什么材质" in [m["text"] for m in history]
+    assert all(len(m["text"]) <= 2000 for m in history)
+
+
+async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None:
+    with Session(stack.engine) as s:
+        case = shop.orders_with_status(s, "u1009", ["delivered"])[0].cases[0]
+        foreign = shop.orders_with_status(s, "u1001", ["completed"])[0].cases[0]
+        case_no, case_id, foreign_no = case.case_no, case.id, foreign.case_no
+
+    async def upload(data: bytes, name: str, case: str) -> aiohttp.ClientResponse:
+        form = aiohttp.FormData()
+        form.add_field("session_id", "u1009")
+        form.add_field("case_no", case)
+        form.add_field("file", data, filename=name, content_type="image/png")
+        async with aiohttp.ClientSession(base_url=stack.gateway) as http:
+            response = await http.post("/api/upload", data=form)
+            await response.read()
+            return response
+
+    async with Shopper(stack.gateway, "u1009") as shopper:
+        ok = await upload(PNG, "label.png", case_no)
+        assert ok.status == 200
+        await asyncio.sleep(0.3)
+        assert any(m.get("attachment") for m in shopper.received)
+        assert case_no in shopper.texts()[-1]
+    assert (await upload(b"#!/bin/sh\nrm -rf /", "evil.png", case_no)).status == 415
+    assert (await upload(PNG + b"\x00" * (5 * 1024 * 1024), "huge.png", case_no)).status == 413
+    assert (await upload(PNG, "other.png", foreign_no)).status == 200
+    with Session(stack.engine) as s:
+        photos = s.execute(select(Photo).where(Photo.conversation_id == "u1009").order_by(Photo.id)).scalars().all()
+    assert [p.case_id for p in photos] == [case_id, None], "someone else's case number links nothing"
+    assert all(p.filename.startswith("u1009-") and p.content_type == "image/png" for p in photos)
