@@ -7,13 +7,23 @@ RASA := $(VENV)/bin/rasa
 PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python"; \
 	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10 2>/dev/null; fi)
 MODEL := models/shop-assist.tar.gz
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install seed reseed train shell lint eval clean
+.PHONY: run test install browser seed reseed train shell lint eval bench clean
 
 run: install seed train
 	@$(PY) -m bot.run
 
 install: $(VENV)/.installed
+
+# Debian's Chromium (and CJK fonts for screenshots) for the browser tests;
+# Playwright drives it by path: never `playwright install`.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests ..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
 
 $(VENV)/.installed: requirements.txt
 	@if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
@@ -43,10 +53,14 @@ shell: install
 eval: install train
 	@$(PY) -m bot.evaluate
 
+# Concurrent shoppers through gateway -> Rasa -> actions -> database; prints figures.
+bench: install train
+	@$(PY) -m bot.bench
+
 lint: install
 	$(PY) -m ruff check .
 
-test: install train
+test: install browser train
 	$(PY) -m ruff check .
 	$(RASA) data validate --domain domain --data data --config config.yml
 	$(PY) -m pytest

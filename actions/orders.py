@@ -14,6 +14,7 @@ from actions.common import (
     Events,
     ShopAction,
     courier_name,
+    item_label,
     items_label,
     order_button,
     order_number,
@@ -26,10 +27,34 @@ from bot.models import Order
 TASK = "order_status"
 
 
+STATUS_NAMES = {
+    "unpaid": ("待付款", "awaiting payment"), "paid": ("待发货", "paid, not shipped"),
+    "shipped": ("运输中", "on its way"), "delivered": ("已签收", "delivered"),
+    "completed": ("已完成", "completed"), "cancelled": ("已取消", "cancelled"),
+}
+
+
+def order_card(order: Order, lang: str) -> dict:
+    """A card the widget shows under the reply (Rasa widgets ignore it)."""
+    zh, en = STATUS_NAMES[order.status]
+    lines = [item_label(i, lang) for i in order.items]
+    lines.append(pick(lang, f"合计 ¥{order.total}", f"Total ¥{order.total}"))
+    if order.tracking_no:
+        lines.append(f"{courier_name(order.courier, lang)} {order.tracking_no}")
+    return {"card": {"type": "order", "title": f"{order.order_no} · {pick(lang, zh, en)}", "lines": lines}}
+
+
 def report_order(
     dispatcher: CollectingDispatcher, s: Session, order: Order, lang: str, now: datetime
 ) -> None:
     """Tell the shopper where the order is, and record what the rules require."""
+    _report(dispatcher, s, order, lang, now)
+    dispatcher.utter_message(json_message=order_card(order, lang))
+
+
+def _report(
+    dispatcher: CollectingDispatcher, s: Session, order: Order, lang: str, now: datetime
+) -> None:
     common = {"order_id": order.order_no, "items": items_label(order, lang)}
     if order.status == "unpaid":
         dispatcher.utter_message(response="utter_order_unpaid", total=f"{order.total}", **common)

@@ -142,7 +142,7 @@ class ActionAnswerProduct(ShopAction):
         }
         if attr in field:
             if not field[attr]:
-                dispatcher.utter_message(response="utter_product_attribute_unknown", product=name)
+                self._ask_a_person(dispatcher, p, name, text)
             else:
                 dispatcher.utter_message(response=f"utter_product_{attr}", product=name, value=field[attr])
         elif attr == "colors":
@@ -155,7 +155,7 @@ class ActionAnswerProduct(ShopAction):
         elif attr == "size_for_weight":
             self._size_for_weight(dispatcher, p, name, lang, text)
         elif attr == "unknown":
-            dispatcher.utter_message(response="utter_product_attribute_unknown", product=name)
+            self._ask_a_person(dispatcher, p, name, text)
         else:
             dispatcher.utter_message(
                 response="utter_product_overview",
@@ -165,6 +165,20 @@ class ActionAnswerProduct(ShopAction):
                 colors=colour_list(p, lang),
                 sizes=size_list(p, lang),
             )
+            dispatcher.utter_message(json_message={"card": {
+                "type": "product", "title": f"{name} · ¥{p.price}",
+                "lines": [pick(lang, p.selling_points_zh or "", p.selling_points_en or ""),
+                          f"{colour_list(p, lang)} · {size_list(p, lang)}"],
+            }})
+
+    def _ask_a_person(self, dispatcher: CollectingDispatcher, p: Product, name: str, text: str) -> None:
+        """WORKFLOWS: a question the catalogue cannot answer goes to a person, not a guess."""
+        dispatcher.utter_message(
+            response="utter_product_attribute_unknown",
+            product=name,
+            json_message={"handoff": {"reason": "product_question", "intent": "ask_product",
+                                      "facts": {"product_code": p.code, "message": text[:500]}}},
+        )
 
     def _size_for_weight(
         self, dispatcher: CollectingDispatcher, p: Product, name: str, lang: str, text: str

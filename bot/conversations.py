@@ -17,7 +17,8 @@ from bot.clock import utcnow
 from bot.models import Agent, ChatMessage, Conversation, Shopper
 
 # Disputes and bad reviews first (WORKFLOWS.md).
-PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3, "fallback": 4}
+PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3,
+            "product_question": 3, "fallback": 4}
 MAX_TEXT = 2000
 
 

@@ -4,9 +4,6 @@ on 127.0.0.1:5432 when it answers."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from bot.db import get_engine, get_sessionmaker, make_engine  # noqa: E402
 from bot.seed import seed  # noqa: E402
+from bot.stack import MODEL, free_port  # noqa: E402,F401 - re-exported for tests
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = "shop_assist_test"
@@ -81,13 +79,6 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
 
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL = ROOT / "models" / "shop-assist.tar.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -101,35 +92,15 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    from bot.run import stop, wait_ready
+    from bot.stack import running_stack
 
     assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
     base = tmp_path_factory.mktemp("stack")
     url = f"sqlite:///{base / 'shop.db'}"
     engine = make_engine(url)
     seed(engine)
-    rasa_port, action_port, gateway_port = free_port(), free_port(), free_port()
-    endpoints = base / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    env = {**os.environ, "DATABASE_URL": url, "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-           "GATEWAY_PORT": str(gateway_port)}
-    binary = str(Path(sys.executable).with_name("rasa"))
-    commands = {
-        "actions": [binary, "run", "actions", "--port", str(action_port)],
-        "rasa": [binary, "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        "gateway": [sys.executable, "-m", "bot.gateway.app"],
-    }
-    procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(base / f"{name}.log", "wb"),
-                         stderr=subprocess.STDOUT, start_new_session=True)
-        for name, cmd in commands.items()
-    ]
     try:
-        problem = wait_ready(procs, [f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/",
-                                     f"http://127.0.0.1:{gateway_port}/healthz"], timeout=240)
-        assert problem is None, f"{problem}: see {base}"
-        yield Stack(rasa=f"http://127.0.0.1:{rasa_port}", gateway=f"http://127.0.0.1:{gateway_port}", engine=engine)
+        with running_stack(base, url) as urls:
+            yield Stack(rasa=urls.rasa, gateway=urls.gateway, engine=engine)
     finally:
-        stop(procs)
         engine.dispose()

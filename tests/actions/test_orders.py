@@ -34,6 +34,9 @@ async def test_paid_within_48_hours_reassures(seeded) -> None:  # type: ignore[n
     assert messages[0]["response"] == "utter_order_paid_within"
     assert events == [SlotSet("order_id", messages[0]["order_id"]), SlotSet("pending_task", None)]
     assert messages[0]["items"] == "防风冲锋衣（蓝色/L）×1"
+    card = messages[1]["custom"]["card"]
+    assert card["type"] == "order" and card["title"] == f"{messages[0]['order_id']} · 待发货"
+    assert card["lines"] == ["防风冲锋衣（蓝色/L）×1", "合计 ¥459.00"]
 
 
 async def test_past_48_hours_registers_one_follow_up(fresh_shop) -> None:  # type: ignore[no-untyped-def]

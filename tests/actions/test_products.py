@@ -55,6 +55,9 @@ async def test_size_for_weight_follows_the_chart(seeded) -> None:  # type: ignor
 async def test_what_the_catalogue_lacks_is_never_invented(seeded) -> None:  # type: ignore[no-untyped-def]
     _, messages = await ask("羽绒服防水吗", [("product", "羽绒服")])
     assert [m["response"] for m in messages] == ["utter_product_attribute_unknown"]
+    # ... and the question goes to a person (WORKFLOWS.md) with what was asked.
+    assert messages[0]["custom"]["handoff"] == {
+        "reason": "product_question", "intent": "ask_product", "facts": {"product_code": "P001", "message": "羽绒服防水吗"}}
     _, messages = await ask("独角兽睡衣什么面料", [("product", "独角兽睡衣")])
     assert messages == [{**messages[0], "response": "utter_product_not_found", "product": "独角兽睡衣"}]
 
@@ -65,6 +68,13 @@ async def test_follow_up_uses_the_product_under_discussion(seeded) -> None:  # t
     assert (messages[0]["response"], messages[0]["value"]) == ("utter_product_price", "699.00")
     _, messages = await ask("多少钱")
     assert messages[0]["response"] == "utter_ask_which_product"
+
+
+async def test_overview_comes_with_a_product_card(seeded) -> None:  # type: ignore[no-untyped-def]
+    _, messages = await ask("介绍一下雪地靴", [("product", "雪地靴")])
+    assert messages[0]["response"] == "utter_product_overview"
+    card = messages[1]["custom"]["card"]
+    assert card["type"] == "product" and card["title"] == "雪地靴 · ¥329.00"
 
 
 async def test_special_price_and_discontinued(seeded) -> None:  # type: ignore[no-untyped-def]

@@ -25,8 +25,9 @@ async def test_rasa_protocol_round_trip(stack: Stack) -> None:
     async with Shopper(stack.gateway, "u1002") as shopper:
         ack = await shopper.say("我的订单到哪了")
         assert ack["ok"] and isinstance(ack["id"], int)
-        [reply] = shopper.received
+        reply, card = shopper.received
         assert reply["role"] == "bot" and number in reply["text"]
+        assert card["role"] == "bot" and card["card"]["type"] == "order" and card["card"]["title"].startswith(number)
         await shopper.say("我想退货")  # paid, not shipped: explained, no buttons
         assert "还没发货" in shopper.texts()[0]
     async with Shopper(stack.gateway, "u1001") as shopper:
@@ -37,7 +38,7 @@ async def test_rasa_protocol_round_trip(stack: Stack) -> None:
     with Session(stack.engine) as s:
         roles = s.execute(select(ChatMessage.role).where(ChatMessage.conversation_id == "u1002")
                           .order_by(ChatMessage.id)).scalars().all()
-    assert roles == ["shopper", "bot", "shopper", "bot"]
+    assert roles == ["shopper", "bot", "bot", "shopper", "bot"]
 
 
 async def test_complaint_agent_and_handback(stack: Stack) -> None:
@@ -87,17 +88,34 @@ async def test_complaint_agent_and_handback(stack: Stack) -> None:
                 "status": "called", "progress": "promised"})
             assert response.status == 200
 
+            # Transfer to the other agent: the shopper is told, the first agent is out.
+            agents = await (await owner.get("/console/api/agents")).json()
+            other_id = next(a["id"] for a in agents if a["name"] != name)
             shopper.received.clear()
+            response = await owner.post("/console/api/conversations/u1003/transfer", json={"agent_id": other_id})
+            assert response.status == 200
+            await asyncio.sleep(0.3)
+            assert shopper.received[-1]["role"] == "system" and "转接" in shopper.received[-1]["text"]
+            assert (await owner.post("/console/api/conversations/u1003/messages", json={"text": "x"})).status == 409
+            owner, other = other, owner
+
+            shopper.received.clear()
+            assert (await other.post("/console/api/conversations/u1003/resolve", json={})).status == 409
             assert (await owner.post("/console/api/conversations/u1003/resolve", json={})).status == 200
             await asyncio.sleep(0.5)
             assert "您已回到智能客服小助手" in " ".join(shopper.texts())
             await shopper.say("我的订单到哪了")
             assert shopper.received and shopper.received[0]["role"] == "bot"
+            assert shopper.received[-1].get("card", {}).get("type") == "order"
+
+            await owner.post("/console/logout", allow_redirects=False)
+            assert (await owner.get("/console/api/queue")).status == 401
         finally:
             await xiaomei.close()
             await dawei.close()
     with Session(stack.engine) as s:
-        note = s.execute(select(OrderNote).where(OrderNote.kind == "agent_note")).scalars().one()
+        note = s.execute(select(OrderNote).where(OrderNote.kind == "agent_note",
+                                                 OrderNote.text.startswith("优先发顺丰"))).scalars().one()
         assert note.flag == "red" and note.text.startswith(f"优先发顺丰 — {name} — ")
         conversation = s.get(Conversation, "u1003")
         assert conversation is not None and conversation.owner == "bot"
@@ -180,7 +198,7 @@ async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None
 
     async with Shopper(stack.gateway, "u1009") as shopper:
         ok = await upload(PNG, "label.png", case_no)
-        assert ok.status == 200
+        assert ok.status == 200 and ok.headers["content-type"] == "application/json"
         await asyncio.sleep(0.3)
         assert any(m.get("attachment") for m in shopper.received)
         assert case_no in shopper.texts()[-1]
@@ -189,5 +207,7 @@ async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None
     assert (await upload(PNG, "other.png", foreign_no)).status == 200
     with Session(stack.engine) as s:
         photos = s.execute(select(Photo).where(Photo.conversation_id == "u1009").order_by(Photo.id)).scalars().all()
-    assert [p.case_id for p in photos] == [case_id, None], "someone else's case number links nothing"
+    # The last two are this test's: the first on the shopper's case, the second
+    # named someone else's case number and links nothing.
+    assert [p.case_id for p in photos[-2:]] == [case_id, None]
     assert all(p.filename.startswith("u1009-") and p.content_type == "image/png" for p in photos)

@@ -3,7 +3,8 @@
   "use strict";
   const $ = (id) => document.getElementById(id);
   const REASONS = { complaint: "投诉/纠纷 complaint", bad_review: "差评 bad review", human_request: "要求人工 asked for a person",
-                    fallback: "机器人没听懂 bot did not understand", needs_decision: "需要决定 needs a decision" };
+                    fallback: "机器人没听懂 bot did not understand", needs_decision: "需要决定 needs a decision",
+                    product_question: "商品资料没有 catalogue lacks it" };
   let me = null;
   let current = null;
 
@@ -74,7 +75,7 @@
       box.appendChild(el("div", o.items.join("；")));
       if (o.tracking_no) box.appendChild(el("div", (o.courier || "") + " " + o.tracking_no + (o.last_tracking ? " · " + o.last_tracking.text : "")));
       o.cases.forEach((k) => box.appendChild(el("div", "售后 " + k.case_no + " " + k.kind + " " + k.status, "case")));
-      o.notes.forEach((n) => box.appendChild(el("div", (n.flag === "red" ? "🚩 " : n.flag === "blue" ? "🔷 " : "") + n.text, "note")));
+      o.notes.forEach((n) => box.appendChild(el("div", (n.flag === "red" ? "[红旗] " : n.flag === "blue" ? "[蓝旗] " : "") + n.text, "note")));
       orders.appendChild(box);
       for (const sel of ["note-order", "review-order"]) { const opt = el("option", o.order_no); opt.value = o.order_no; $(sel).appendChild(opt); }
     });

@@ -4,9 +4,9 @@
   "use strict";
   const UI = {
     zh: { title: "小店客服", send: "发送", placeholder: "输入消息，回车发送…", lang: "EN", you: "我", bot: "小助手",
-          offline: "连接已断开，正在重连…", uploadFailed: "图片上传失败：" },
+          offline: "连接已断开，正在重连…", uploadFailed: "图片上传失败：", photo: "图片" },
     en: { title: "Shop support", send: "Send", placeholder: "Type a message…", lang: "中文", you: "Me", bot: "Assistant",
-          offline: "Connection lost, reconnecting…", uploadFailed: "Upload failed: " },
+          offline: "Connection lost, reconnecting…", uploadFailed: "Upload failed: ", photo: "Photo" },
   };
   const $ = (id) => document.getElementById(id);
   const list = $("messages");
@@ -26,6 +26,7 @@
     $("send").textContent = t.send;
     $("text").placeholder = t.placeholder;
     $("lang-toggle").textContent = t.lang;
+    $("photo-button").textContent = t.photo;
     document.documentElement.lang = lang;
   }
 
@@ -153,7 +154,7 @@
     form.append("session_id", shopper);
     form.append("file", file);
     // Attach to the last case number the chat mentioned, if any.
-    const cases = (list.textContent.match(/AS\d{12}/g) || []);
+    const cases = (list.textContent.match(/AS\d{10,12}/g) || []);
     if (cases.length) form.append("case_no", cases[cases.length - 1]);
     const res = await fetch("/api/upload", { method: "POST", body: form });
     if (!res.ok) {
