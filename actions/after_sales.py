@@ -71,7 +71,8 @@ def request_return(
 ) -> Events:
     shopper = tracker.sender_id
     # "I want to return it" right after discussing an order means that order.
-    number = order_number(tracker, use_slot=True)
+    named = order_number(tracker, use_slot=False)
+    number = named or order_number(tracker, use_slot=True)
     if number:
         order = shop.find_order(s, shopper, number)
         if order is None:
@@ -96,6 +97,13 @@ def request_return(
     check = policy.return_check(order.status, order.delivered_at, now)
     if not check.eligible:
         _explain_ineligible(dispatcher, order, check)
+        others = [o for o in shop.returnable_orders(s, shopper, now) if o.id != order.id] if not named else []
+        if others:
+            # The order in context cannot be returned, but others can: offer them.
+            dispatcher.utter_message(
+                response="utter_choose_return_order", buttons=[order_button(o, lang) for o in others]
+            )
+            return [SlotSet("order_id", None), SlotSet("pending_task", TASK)]
         return [SlotSet("order_id", order.order_no), SlotSet("pending_task", None)]
 
     item = _pick_item(s, dispatcher, tracker, order, lang)

@@ -103,3 +103,16 @@ async def test_return_refers_to_the_order_just_discussed(seeded) -> None:  # typ
         number = shop.orders_with_status(s, "u1002", ["paid"])[0].order_no
     _, messages = await run(ActionRequestReturn(), "u1002", "我想退货", order_id=number)
     assert (messages[0]["response"], messages[0]["order_id"]) == ("utter_return_not_shipped", number)
+
+
+async def test_context_order_not_returnable_offers_the_returnable_ones(seeded) -> None:  # type: ignore[no-untyped-def]
+    with Session(seeded) as s:
+        in_transit = shop.orders_with_status(s, "u1001", ["shipped"])[0].order_no
+        returnable = shop.orders_with_status(s, "u1001", ["delivered"])[0].order_no
+    events, messages = await run(ActionRequestReturn(), "u1001", "我想退货", order_id=in_transit)
+    assert [m["response"] for m in messages] == ["utter_return_in_transit", "utter_choose_return_order"]
+    assert [b["payload"] for b in messages[1]["buttons"]] == [f'/inform{{"order_id":"{returnable}"}}']
+    assert events == [SlotSet("order_id", None), SlotSet("pending_task", "return_request")]
+    # Named explicitly, the shopper means that order: no other offers.
+    _, messages = await run(ActionRequestReturn(), "u1001", f"退货 {in_transit}")
+    assert [m["response"] for m in messages] == ["utter_return_in_transit"]
