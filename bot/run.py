@@ -67,20 +67,22 @@ def wait_ready(procs: list[subprocess.Popen], urls: list[str], timeout: float = 
     return f"not ready after {timeout:.0f} s"
 
 
+def server_commands(rasa_port: int, action_port: int, endpoints: str) -> dict[str, list[str]]:
+    """The three servers of the product; the gateway reads its ports from the environment."""
+    rasa = str(BIN / "rasa")
+    return {
+        "actions": [rasa, "run", "actions", "--port", str(action_port)],
+        "rasa": [rasa, "run", "--enable-api", "--cors", "*", "--port", str(rasa_port),
+                 "--model", str(ROOT / "models" / "shop-assist.tar.gz"),
+                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", endpoints],
+        "gateway": [sys.executable, "-m", "bot.gateway.app"],
+    }
+
+
 def main() -> int:
     os.environ.setdefault("DATABASE_URL", database_url())
     os.environ.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
-    actions = start([str(BIN / "rasa"), "run", "actions", "--port", str(ACTION_PORT)], "actions.log")
-    rasa = start(
-        [
-            str(BIN / "rasa"), "run", "--enable-api", "--cors", "*",
-            "--port", str(RASA_PORT), "--model", "models/shop-assist.tar.gz",
-            "--credentials", "credentials.yml", "--endpoints", ENDPOINTS,
-        ],
-        "rasa.log",
-    )
-    gateway = start([sys.executable, "-m", "bot.gateway.app"], "gateway.log")
-    procs = [actions, rasa, gateway]
+    procs = [start(cmd, f"{name}.log") for name, cmd in server_commands(RASA_PORT, ACTION_PORT, ENDPOINTS).items()]
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt

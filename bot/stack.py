@@ -6,12 +6,11 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.run import stop, wait_ready
+from bot.run import server_commands, stop, wait_ready
 from bot.settings import ROOT
 
 MODEL = ROOT / "models" / "shop-assist.tar.gz"
@@ -39,13 +38,7 @@ def running_stack(workdir: Path, database_url: str, timeout: float = 240) -> Ite
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{rasa_port}",
            "GATEWAY_PORT": str(gateway_port)}
-    rasa_bin = str(Path(sys.executable).with_name("rasa"))
-    commands = {
-        "actions": [rasa_bin, "run", "actions", "--port", str(action_port)],
-        "rasa": [rasa_bin, "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        "gateway": [sys.executable, "-m", "bot.gateway.app"],
-    }
+    commands = server_commands(rasa_port, action_port, str(endpoints))
     procs = [
         subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(workdir / f"{name}.log", "wb"),
                          stderr=subprocess.STDOUT, start_new_session=True)
