@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -239,6 +240,16 @@ class AgentConsole:
         data = await db(load)
         return JSONResponse(data) if data else JSONResponse({"error": "no such conversation"}, status_code=404)
 
+    async def _change(self, cid: str, change: Callable[[Session], bool]) -> Optional[str]:
+        """Run an ownership change; the conversation's language if it happened, else None."""
+        def run(s: Session) -> Optional[str]:
+            if not change(s):
+                return None
+            c = s.get(Conversation, cid)
+            return c.language if c else "zh"
+
+        return await db(run)
+
     async def claim(self, request: Request) -> Response:
         agent, denied = await self._guard(request)
         if denied:
@@ -246,13 +257,7 @@ class AgentConsole:
         assert agent is not None
         cid = request.path_params["cid"]
 
-        def take(s: Session) -> Optional[str]:
-            if not conv.claim(s, cid, agent["id"]):
-                return None
-            c = s.get(Conversation, cid)
-            return c.language if c else "zh"
-
-        lang = await db(take)
+        lang = await self._change(cid, lambda s: conv.claim(s, cid, agent["id"]))
         if lang is None:
             return JSONResponse({"error": "already claimed or not waiting"}, status_code=409)
         await self.g.shoppers.say(cid, "system", notice("joined", lang, agent=agent["name"]),
@@ -377,13 +382,7 @@ class AgentConsole:
             return denied
         assert agent and cid
 
-        def back(s: Session) -> Optional[str]:
-            if not conv.resolve(s, cid, agent["id"]):
-                return None
-            c = s.get(Conversation, cid)
-            return c.language if c else "zh"
-
-        lang = await db(back)
+        lang = await self._change(cid, lambda s: conv.resolve(s, cid, agent["id"]))
         if lang is None:
             return JSONResponse({"error": "cannot resolve"}, status_code=409)
         # Tell Rasa, so the bot resumes knowing a person handled it.
