@@ -3,18 +3,24 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
+# The web gateway's own environment: Rasa's pins would hold it on releases with advisories.
+GVENV := .venv-gateway
+GPY := $(GVENV)/bin/python
+AVENV := .venv-audit
+# Runs a command with the product's secrets (bot/keys.py) in its environment.
+WITH_KEYS := $(PY) -m bot.keys exec
 # Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 first, else a python3.10 on PATH.
 PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python"; \
 	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10 2>/dev/null; fi)
 MODEL := models/shop-assist.tar.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install browser seed reseed train shell lint eval bench clean
+.PHONY: run test install browser seed reseed train shell lint eval bench audit clean
 
 run: install seed train
 	@$(PY) -m bot.run
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(GVENV)/.installed
 
 # Debian's Chromium (and CJK fonts for screenshots) for the browser tests;
 # Playwright drives it by path: never `playwright install`.
@@ -33,6 +39,12 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
+$(GVENV)/.installed: requirements-gateway.txt $(VENV)/.installed
+	@test -x $(GPY) || "$(PYTHON310)" -m venv $(GVENV)
+	$(GPY) -m pip install --quiet --upgrade pip wheel
+	$(GPY) -m pip install --quiet -r requirements-gateway.txt
+	@touch $@
+
 # Create the sample shop when missing (or seeded too long ago for its
 # relative times, e.g. "delivered yesterday", to still hold).
 seed: install
@@ -47,7 +59,7 @@ train: install
 
 shell: install
 	@# Its own server on 5006, beside the one `make run` keeps on 5005; needs the action server up.
-	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml --port 5006 --conversation-id $${SHOPPER:-u1001}
+	$(WITH_KEYS) $(RASA) shell --model $(MODEL) --endpoints endpoints.yml --port 5006 --conversation-id $${SHOPPER:-u1001}
 
 # Intent accuracy on ../shared/eval (measurement only, never training data).
 eval: install train
@@ -56,6 +68,17 @@ eval: install train
 # Concurrent shoppers through gateway -> Rasa -> actions -> database; prints figures.
 bench: install train
 	@$(PY) -m bot.bench
+
+# Known advisories in both environments (pip-audit, PyPI's advisory data); the
+# README's security section says why each one that is left stays.
+audit: install $(AVENV)/.installed
+	@$(AVENV)/bin/python -m bot.audit
+
+# pip-audit gets an environment of its own: its dependencies clash with Rasa's pins.
+$(AVENV)/.installed:
+	@test -x $(AVENV)/bin/python || "$(PYTHON310)" -m venv $(AVENV)
+	$(AVENV)/bin/python -m pip install --quiet pip-audit==2.10.1
+	@touch $@
 
 lint: install
 	$(PY) -m ruff check .

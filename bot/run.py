@@ -14,8 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Optional
 
-from bot.seed import DEMO_PASSWORD
-from bot.settings import ROOT, database_url
+from bot import keys
+from bot.agents import DEMO_PASSWORD
+from bot.settings import ROOT, database_url, is_production, service_host
 
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
@@ -24,6 +25,8 @@ ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
 ENDPOINTS = os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
 GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "8000"))
 BIN = Path(sys.executable).parent
+# The gateway has its own environment (requirements-gateway.txt).
+GATEWAY_PYTHON = os.environ.get("GATEWAY_PYTHON", str(ROOT / ".venv-gateway" / "bin" / "python"))
 
 
 def answers(url: str) -> bool:
@@ -39,7 +42,8 @@ def start(args: list[str], log_name: str) -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
     log = open(log_dir / log_name, "ab")
     # Own process group, so stopping it also stops its workers.
-    return subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(args, cwd=ROOT, env=server_environment(), stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -68,15 +72,23 @@ def wait_ready(procs: list[subprocess.Popen], urls: list[str], timeout: float = 
 
 
 def server_commands(rasa_port: int, action_port: int, endpoints: str) -> dict[str, list[str]]:
-    """The three servers of the product; the gateway reads its ports from the environment."""
-    rasa = str(BIN / "rasa")
+    """The three servers of the product; the gateway reads its ports from the environment.
+
+    Rasa and the action server listen on SERVICE_HOST (this machine only by
+    default); Rasa's HTTP API stays off, its one channel is the gateway's.
+    """
     return {
-        "actions": [rasa, "run", "actions", "--port", str(action_port)],
-        "rasa": [rasa, "run", "--enable-api", "--cors", "*", "--port", str(rasa_port),
+        "actions": [sys.executable, "-m", "bot.action_server", "--port", str(action_port)],
+        "rasa": [str(BIN / "rasa"), "run", "-i", service_host(), "--port", str(rasa_port),
                  "--model", str(ROOT / "models" / "shop-assist.tar.gz"),
                  "--credentials", str(ROOT / "credentials.yml"), "--endpoints", endpoints],
-        "gateway": [sys.executable, "-m", "bot.gateway.app"],
+        "gateway": [GATEWAY_PYTHON, "-m", "bot.gateway.app"],
     }
+
+
+def server_environment() -> dict[str, str]:
+    """What every server gets on top of this process's environment: the secrets."""
+    return {**os.environ, **keys.environment()}
 
 
 def main() -> int:
@@ -101,19 +113,20 @@ def main() -> int:
         if problem:
             print(f"start-up failed: {problem}; see var/log/", file=sys.stderr)
             return 1
+        login = "" if is_production() else f"   (sample login: xiaomei / {DEMO_PASSWORD})"
         print(
             f"""
 shop-assist is ready.
-  shop + chat widget:      http://127.0.0.1:{GATEWAY_PORT}/
-  agent console:           http://127.0.0.1:{GATEWAY_PORT}/console   (sample login: xiaomei / {DEMO_PASSWORD})
-  Rasa (REST + socket.io): http://127.0.0.1:{RASA_PORT}
-  action server:           http://127.0.0.1:{ACTION_PORT}
+  shop + chat widget:      http://127.0.0.1:{GATEWAY_PORT}/   (pick a sample shopper, or the guest)
+  agent console:           http://127.0.0.1:{GATEWAY_PORT}/console{login}
+  Rasa (gateway channel):  http://{service_host()}:{RASA_PORT}   (needs the internal token; HTTP API off)
+  action server:           http://{service_host()}:{ACTION_PORT}   (answers only Rasa)
   shop database:           {os.environ['DATABASE_URL']}
 
 Talk to it as sample shopper u1001 (u1001 ... u1024 exist):
   make shell                      (rasa shell as u1001, in another terminal)
-  curl -s -XPOST http://127.0.0.1:{RASA_PORT}/webhooks/rest/webhook \\
-       -H 'Content-Type: application/json' \\
+  curl -s -XPOST http://127.0.0.1:{RASA_PORT}/webhooks/gateway/webhook \\
+       -H "Authorization: Bearer $(cat var/keys/internal_token)" -H 'Content-Type: application/json' \\
        -d '{{"sender": "u1001", "message": "我的订单到哪了"}}'
 
 Ctrl-C stops everything.""",

@@ -16,3 +16,24 @@ def database_url() -> str:
         return url
     DEFAULT_DB_PATH.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+def is_production() -> bool:
+    """`SHOP_ENV=production` turns the demo conveniences off (demo tokens, demo passwords)."""
+    return os.environ.get("SHOP_ENV", "").strip().lower() == "production"
+
+
+def service_host() -> str:
+    """Where Rasa and the action server listen: only this machine unless configured."""
+    return os.environ.get("SERVICE_HOST", "127.0.0.1").strip() or "127.0.0.1"
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("GATEWAY_PORT", "8000"))
+
+
+def widget_origins() -> list[str]:
+    """Pages allowed to embed the widget: `WIDGET_ORIGINS` (comma-separated), else the gateway's own."""
+    listed = [o.strip().rstrip("/") for o in os.environ.get("WIDGET_ORIGINS", "").split(",") if o.strip()]
+    own = [f"http://127.0.0.1:{gateway_port()}", f"http://localhost:{gateway_port()}"]
+    return list(dict.fromkeys(own + listed))

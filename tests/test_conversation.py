@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot import shop
+from bot import keys, shop
 from bot.models import AfterSalesCase
 from tests.conftest import Stack
 
@@ -33,9 +33,9 @@ def seeded(stack: Stack) -> Engine:
 
 def say(url: str, sender: str, text: str) -> list[dict[str, Any]]:
     request = urllib.request.Request(
-        f"{url}/webhooks/rest/webhook",
+        f"{url}/webhooks/gateway/webhook",
         data=json.dumps({"sender": sender, "message": text}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {keys.get('INTERNAL_TOKEN')}"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)

@@ -1,11 +1,14 @@
-"""Talking to Rasa over its REST webhook."""
+"""Talking to Rasa over its gateway channel (bot/channel.py), with the internal token."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
 import aiohttp
+
+from bot import keys
 
 RASA_URL = os.environ.get("RASA_URL", "http://127.0.0.1:5005")
 
@@ -17,13 +20,15 @@ class RasaUnavailable(Exception):
 async def ask(session: aiohttp.ClientSession, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
     try:
         async with session.post(
-            f"{RASA_URL}/webhooks/rest/webhook",
+            f"{RASA_URL}/webhooks/gateway/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
+            headers={"Authorization": f"Bearer {keys.get('INTERNAL_TOKEN')}"},
             timeout=aiohttp.ClientTimeout(total=60),
         ) as response:
             if response.status != 200:
                 raise RasaUnavailable(f"HTTP {response.status}")
             replies = await response.json()
             return replies if isinstance(replies, list) else []
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    # On Python 3.10 aiohttp's time-outs are asyncio.TimeoutError, not the builtin.
+    except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
         raise RasaUnavailable(str(exc)) from exc
