@@ -149,6 +149,9 @@ class ActionRequestReturn(ShopAction):
     def name(self) -> str:
         return "action_request_return"
 
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True
+
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:

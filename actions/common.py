@@ -16,6 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from bot import identity
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
 from bot.db import get_sessionmaker
@@ -113,6 +114,10 @@ class ShopAction(Action, ABC):
     @abstractmethod
     def name(self) -> str: ...
 
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        """Whether this turn reads or changes a shopper's records (orders, cases)."""
+        return False
+
     @abstractmethod
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -120,6 +125,10 @@ class ShopAction(Action, ABC):
 
     def _run_sync(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> Events:
         lang = language(tracker)
+        if self.needs_shopper(tracker) and identity.is_visitor(tracker.sender_id):
+            # An anonymous visitor: nothing about orders or cases, whatever number they name.
+            dispatcher.utter_message(response="utter_login_required")
+            return []
         try:
             with get_sessionmaker().begin() as s:
                 return self.act(dispatcher, tracker, s, lang, utcnow())

@@ -16,6 +16,10 @@ class ActionHandleInform(ShopAction):
     def name(self) -> str:
         return "action_handle_inform"
 
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        task = tracker.get_slot("pending_task")
+        return task in (after_sales.TASK, orders.TASK) or order_number(tracker, use_slot=False) is not None
+
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:

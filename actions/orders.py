@@ -140,6 +140,9 @@ class ActionCheckOrderStatus(ShopAction):
     def name(self) -> str:
         return "action_check_order_status"
 
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True
+
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:

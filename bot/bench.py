@@ -19,6 +19,7 @@ from pathlib import Path
 
 import socketio
 
+from bot import identity, keys
 from bot.db import make_engine
 from bot.seed import seed
 from bot.stack import running_stack
@@ -31,14 +32,16 @@ async def shopper(url: str, name: str, count: int, latencies: list[float]) -> No
     sio = socketio.AsyncClient()
     confirmed = asyncio.Event()
     sio.on("session_confirm", lambda sid: confirmed.set())
-    await sio.connect(url, transports=["websocket"])
-    await sio.emit("session_request", {"session_id": name})
+    # Each benchmark shopper logs in as the shop's site would let it (a signed token).
+    token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))
+    await sio.connect(url, transports=["websocket"], auth={"token": token})
+    await sio.emit("session_request", {})
     await confirmed.wait()
     for i in range(count):
         text = MESSAGES[i % len(MESSAGES)]
         start = time.perf_counter()
-        ack = await sio.call("user_uttered", {"message": text, "session_id": name,
-                                              "customData": {"client_id": f"{name}-{i}"}}, timeout=120)
+        ack = await sio.call("user_uttered", {"message": text, "customData": {"client_id": f"{name}-{i}"}},
+                             timeout=120)
         latencies.append(time.perf_counter() - start)
         if not ack.get("ok"):
             raise RuntimeError(f"{name}: {ack}")

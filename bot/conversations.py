@@ -71,6 +71,21 @@ def history(s: Session, conversation_id: str, limit: int = 200) -> list[ChatMess
     return list(reversed(s.execute(stmt).scalars().all()))
 
 
+def offered_payload(s: Session, conversation_id: str, text: str, recent: int = 20) -> bool:
+    """Whether `text` is the payload of a button the bot offered in this conversation lately."""
+    stmt = (
+        select(ChatMessage.payload)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.role == "bot")
+        .order_by(ChatMessage.id.desc())
+        .limit(recent)
+    )
+    for payload in s.execute(stmt).scalars():
+        for button in (payload or {}).get("buttons") or []:
+            if isinstance(button, dict) and button.get("payload") == text:
+                return True
+    return False
+
+
 def hand_off(
     s: Session, conversation_id: str, reason: str, *, intent: Optional[str], facts: dict[str, Any],
     now: Optional[datetime] = None,

@@ -255,6 +255,9 @@ class Agent(Base):
     role: Mapped[str] = Column(String(16), nullable=False, default="agent")
     # scrypt$n$r$p$salt$hash (bot.security)
     password_hash: Mapped[str] = Column(String(255), nullable=False)
+    # A disabled agent cannot log in; bumping the version ends every session and socket it has.
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    session_version: Mapped[int] = Column(Integer, nullable=False, default=0)
 
 
 class Conversation(Base):

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, Integer, select
+from sqlalchemy import Column, DateTime, Integer, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session
 
 from bot import catalogue
+from bot.agents import DEMO_PASSWORD
 from bot.clock import utcnow
 from bot.db import get_engine
 from bot.models import (
@@ -43,7 +44,6 @@ from bot.security import hash_password
 
 SEED = 20261111
 # Sample console logins (printed by `make run`); change them for a real shop.
-DEMO_PASSWORD = "shop-assist-demo"
 AGENTS = [("xiaomei", "小美", "agent"), ("dawei", "大伟", "agent"), ("lin", "林主管", "supervisor")]
 
 
@@ -372,6 +372,18 @@ def seeded_at(engine: Engine) -> Optional[datetime]:
         return None
 
 
+def schema_current(engine: Engine) -> bool:
+    """Whether every table and column the code expects exists (an older shop is rebuilt)."""
+    found = inspect(engine)
+    tables = set(found.get_table_names())
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            return False
+        if {c.name for c in table.columns} - {c["name"] for c in found.get_columns(table.name)}:
+            return False
+    return True
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--if-missing", action="store_true", help="keep a fresh existing shop")
@@ -379,7 +391,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parser.parse_args(argv)
     engine = get_engine()
     when = seeded_at(engine)
-    if args.if_missing and when is not None and utcnow() - when < timedelta(hours=args.max_age_hours):
+    fresh = when is not None and utcnow() - when < timedelta(hours=args.max_age_hours)
+    if args.if_missing and fresh and schema_current(engine):
         print(f"sample shop: kept (seeded {when:%Y-%m-%d %H:%M} UTC) at {engine.url.render_as_string(hide_password=True)}")
         return
     seed(engine)

@@ -43,6 +43,14 @@ def find_order(s: Session, shopper_id: str, order_no: str) -> Optional[Order]:
     return s.execute(stmt).scalars().first()
 
 
+def find_case(s: Session, shopper_id: str, case_no: str) -> Optional[AfterSalesCase]:
+    """The case, only when it belongs to one of this shopper's orders."""
+    stmt = select(AfterSalesCase).join(Order).where(
+        AfterSalesCase.case_no == case_no, Order.shopper_id == shopper_id
+    )
+    return s.execute(stmt).scalars().first()
+
+
 def orders_with_status(
     s: Session, shopper_id: str, statuses: Sequence[str], limit: int = 10
 ) -> list[Order]:

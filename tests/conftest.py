@@ -87,7 +87,17 @@ class Stack:
 
     rasa: str
     gateway: str
+    actions: str
     engine: Engine
+    # A port the test may serve a "shop's own site" page from: listed in WIDGET_ORIGINS.
+    shop_port: int
+
+
+def token_for(shopper_id: str, ttl: int = 600) -> str:
+    """A shopper token as the shop's own site would sign it."""
+    from bot import identity, keys
+
+    return identity.issue(shopper_id, keys.get("SHOPPER_TOKEN_SECRET"), ttl=ttl)
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +109,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     url = f"sqlite:///{base / 'shop.db'}"
     engine = make_engine(url)
     seed(engine)
+    shop_port = free_port()
     try:
-        with running_stack(base, url) as urls:
-            yield Stack(rasa=urls.rasa, gateway=urls.gateway, engine=engine)
+        with running_stack(base, url, extra_env={"WIDGET_ORIGINS": f"http://127.0.0.1:{shop_port}"}) as urls:
+            yield Stack(rasa=urls.rasa, gateway=urls.gateway, actions=urls.actions, engine=engine,
+                        shop_port=shop_port)
     finally:
         engine.dispose()

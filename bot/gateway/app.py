@@ -1,13 +1,14 @@
 """The gateway's ASGI app: Starlette pages and APIs with python-socketio on top.
 
-    python -m bot.gateway.app      (make run starts it; GATEWAY_PORT, RASA_URL)
+    python -m bot.gateway.app      (make run starts it; GATEWAY_PORT, RASA_URL, WIDGET_ORIGINS, SHOP_ENV)
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-import secrets
+import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -15,52 +16,58 @@ import socketio
 import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot import agents, keys
 from bot.gateway.console import AgentConsole
+from bot.gateway.demo import DemoTokens
+from bot.gateway.identities import Identities
+from bot.gateway.limits import RateLimits
 from bot.gateway.shopper import ShopperChannel
+from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
-from bot.settings import ROOT
+from bot.settings import ROOT, gateway_port, is_production, widget_origins
 
 WEB = ROOT / "bot" / "web"
-GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "8000"))
-
-
-def secret_key() -> str:
-    """GATEWAY_SECRET, else one generated once and kept in var/ (signs agent sessions)."""
-    if os.environ.get("GATEWAY_SECRET"):
-        return os.environ["GATEWAY_SECRET"]
-    path = ROOT / "var" / "gateway_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+MAX_SOCKET_MESSAGE = 64 * 1024
 
 
 class Gateway:
     def __init__(self) -> None:
-        # Socket.io and HTTP share one origin here; cross-origin widgets would be listed.
-        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=[], max_http_buffer_size=64 * 1024)
+        secret = keys.get("GATEWAY_SECRET")
+        origins = widget_origins()
+        # Browsers on the listed origins only; a client sending no Origin (not a browser) still needs a token.
+        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins,
+                                        max_http_buffer_size=MAX_SOCKET_MESSAGE)
         self.http: aiohttp.ClientSession  # created at start-up, inside the event loop
-        secret = secret_key()
+        self.identities = Identities(secret, keys.get("SHOPPER_TOKEN_SECRET"))
+        self.limits = RateLimits()
         self.console = AgentConsole(self, secret)
         self.shoppers = ShopperChannel(self)
-        self.uploads = Uploads(self)
+        self.uploads = Uploads(self, secret)
+        self.demo = None if is_production() else DemoTokens(self)
         starlette = Starlette(
             routes=[
                 Route("/", lambda r: self.page("index.html")),
-                Route("/healthz", lambda r: JSONResponse({"ok": True})),
+                Route("/healthz", self.health),
                 Route("/api/upload", self.uploads.upload, methods=["POST"]),
                 Route("/uploads/{name}", self.uploads.serve),
+                *(self.demo.routes() if self.demo else []),
                 *self.console.routes(),
                 Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
             ],
-            middleware=[Middleware(SessionMiddleware, secret_key=secret, session_cookie="shop_console",
-                                   same_site="strict", max_age=12 * 3600)],
+            middleware=[
+                # The widget on the shop's own pages posts photos here; nothing else is cross-origin.
+                Middleware(CORSMiddleware, allow_origins=origins, allow_methods=["POST"],
+                           allow_headers=["Authorization", "Content-Type", "X-Case-No"]),
+                Middleware(SessionMiddleware, secret_key=secret, session_cookie="shop_console",
+                           same_site="strict", max_age=12 * 3600, https_only=is_production()),
+            ],
             lifespan=self.lifespan,
         )
         self.asgi = socketio.ASGIApp(self.sio, other_asgi_app=starlette, socketio_path="socket.io")
@@ -68,16 +75,23 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.http = aiohttp.ClientSession()
+        sweep = asyncio.create_task(self.console.sweep())
         try:
             yield
         finally:
+            sweep.cancel()
             await self.http.close()
+
+    async def health(self, request: Request) -> Response:
+        # open_locks: conversations with a message in flight; it returns to 0, whatever ids clients made up.
+        return JSONResponse({"ok": True, "open_locks": len(self.shoppers.locks)})
 
     def page(self, name: str) -> Response:
         html = (WEB / name).read_text(encoding="utf-8")
         return HTMLResponse(html, headers={
             "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
             "X-Content-Type-Options": "nosniff",
+            "X-Frame-Options": "DENY",
         })
 
 
@@ -85,13 +99,27 @@ def create_app() -> socketio.ASGIApp:
     return Gateway().asgi
 
 
+def preflight() -> list[str]:
+    """Why the gateway must not start; empty when it may."""
+    if not is_production():
+        return []
+    stuck = asyncio.run(db(agents.on_demo_password))
+    if stuck:
+        return [f"SHOP_ENV=production, but agents still have the demo password: {', '.join(stuck)}. "
+                "Set theirs with `python -m bot.agents set-password USERNAME`."]
+    return []
+
+
 def main() -> None:
-    uvicorn.run(create_app(), host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=GATEWAY_PORT,
+    problems = preflight()
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(2)
+    uvicorn.run(create_app(), host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=gateway_port(),
                 log_level="info")
 
 
 if __name__ == "__main__":
     main()
-
 
 

@@ -5,6 +5,7 @@ hand back. Every endpoint needs a logged-in agent; live updates come over the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from bot import agents as agent_records
 from bot import conversations as conv
 from bot import shop
 from bot.catalogue import COURIERS
@@ -25,8 +27,7 @@ from bot.clock import utcnow
 from bot.gateway.phrases import PHRASES
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
-from bot.models import AfterSalesCase, Agent, BadReview, Conversation, Order, OrderNote
-from bot.security import verify_password
+from bot.models import Agent, BadReview, Conversation, Order, OrderNote
 
 if TYPE_CHECKING:
     from bot.gateway.app import Gateway
@@ -34,10 +35,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 NAMESPACE = "/console"
 TOKEN_AGE = 12 * 3600
+SWEEP_SECONDS = 3  # how soon a revoked session's live socket is closed, whichever process revoked it
 
 
 def _agent_json(a: Agent) -> dict[str, Any]:
-    return {"id": a.id, "username": a.username, "name": a.display_name, "role": a.role}
+    return {"id": a.id, "username": a.username, "name": a.display_name, "role": a.role, "active": a.active,
+            "version": a.session_version}
+
+
+def may_see(agent: dict[str, Any], c: Conversation) -> bool:
+    """Queued conversations, the agent's own (transferred ones included); a supervisor sees all."""
+    return agent["role"] == "supervisor" or c.owner == "waiting" or (
+        c.owner == "agent" and c.agent_id == agent["id"])
 
 
 def _conversation_json(c: Conversation, now: datetime) -> dict[str, Any]:
@@ -76,6 +85,7 @@ class AgentConsole:
         self.g = gateway
         self.tokens = URLSafeTimedSerializer(secret, salt="console-socket")
         self.online: dict[int, set[str]] = defaultdict(set)
+        self.versions: dict[str, int] = {}  # socket -> the session version it was opened with
         sio = gateway.sio
         sio.on("connect", self.connect, namespace=NAMESPACE)
         sio.on("disconnect", self.disconnect, namespace=NAMESPACE)
@@ -88,24 +98,76 @@ class AgentConsole:
     async def connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            agent_id = int(self.tokens.loads(token, max_age=TOKEN_AGE)) if isinstance(token, str) else None
-        except (BadSignature, ValueError):
-            agent_id = None
-        if agent_id is None:
+            claims = self.tokens.loads(token, max_age=TOKEN_AGE) if isinstance(token, str) else None
+        except BadSignature:
+            claims = None
+        if not isinstance(claims, dict):
             return False  # refuses the connection
-        await self.g.sio.save_session(sid, {"agent_id": agent_id}, namespace=NAMESPACE)
-        self.online[agent_id].add(sid)
-        self.g.sio.enter_room(sid, "agents", namespace=NAMESPACE)
-        self.g.sio.enter_room(sid, f"agent:{agent_id}", namespace=NAMESPACE)
+        def load(s: Session) -> Optional[dict[str, Any]]:
+            a = agent_records.current(s, claims.get("a"), claims.get("v"))
+            return _agent_json(a) if a else None
+
+        agent = await db(load)
+        if agent is None:
+            return False
+        await self.g.sio.save_session(sid, {"agent_id": agent["id"]}, namespace=NAMESPACE)
+        self.online[agent["id"]].add(sid)
+        self.versions[sid] = agent["version"]
+        await self.g.sio.enter_room(sid, "agents", namespace=NAMESPACE)
+        await self.g.sio.enter_room(sid, f"agent:{agent['id']}", namespace=NAMESPACE)
+        if agent["role"] == "supervisor":
+            await self.g.sio.enter_room(sid, "supervisors", namespace=NAMESPACE)
         return True
 
     async def disconnect(self, sid: str) -> None:
-        for sids in self.online.values():
-            sids.discard(sid)
+        self.versions.pop(sid, None)
+        for agent_id in list(self.online):
+            self.online[agent_id].discard(sid)
+            if not self.online[agent_id]:
+                del self.online[agent_id]
 
-    async def message(self, conversation_id: str, message: dict[str, Any]) -> None:
+    async def close_revoked(self) -> int:
+        """Disconnect every console socket whose session no longer holds; how many were closed."""
+        if not self.versions:
+            return 0
+        by_agent = {agent_id: set(sids) for agent_id, sids in self.online.items()}
+
+        def still_valid(s: Session) -> dict[int, Optional[int]]:
+            out: dict[int, Optional[int]] = {}
+            for agent_id in by_agent:
+                a = s.get(Agent, agent_id)
+                out[agent_id] = a.session_version if a is not None and a.active else None
+            return out
+
+        valid = await db(still_valid)
+        closed = 0
+        for agent_id, sids in by_agent.items():
+            for sid in sids:
+                if valid.get(agent_id) is None or self.versions.get(sid) != valid[agent_id]:
+                    await self.g.sio.disconnect(sid, namespace=NAMESPACE)
+                    await self.disconnect(sid)
+                    closed += 1
+        return closed
+
+    async def sweep(self) -> None:
+        """Runs for the gateway's life: revocations made anywhere reach live sockets within seconds."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await self.close_revoked()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the sweep
+                log.exception("console sweep failed")
+
+    async def message(self, conversation_id: str, message: dict[str, Any], owner: str,
+                      agent_id: Optional[int]) -> None:
+        """A new message reaches supervisors, and the agents who may see that conversation."""
+        rooms = ["supervisors"]
+        if owner == "waiting":
+            rooms.append("agents")
+        elif owner == "agent" and agent_id is not None:
+            rooms.append(f"agent:{agent_id}")
         await self.g.sio.emit("message", {"conversation_id": conversation_id, "message": message},
-                              room="agents", namespace=NAMESPACE)
+                              room=rooms, namespace=NAMESPACE)
 
     async def queue_changed(self) -> None:
         await self.g.sio.emit("queue_changed", {}, room="agents", namespace=NAMESPACE)
@@ -120,6 +182,7 @@ class AgentConsole:
             Route("/console/api/me", self.me),
             Route("/console/api/queue", self.queue),
             Route("/console/api/agents", self.agents),
+            Route("/console/api/agents/{aid:int}/active", self.set_active, methods=["POST"]),
             Route("/console/api/phrases", self.phrases),
             Route("/console/api/conversations/{cid}", self.conversation),
             Route("/console/api/conversations/{cid}/claim", self.claim, methods=["POST"]),
@@ -130,49 +193,63 @@ class AgentConsole:
             Route("/console/api/conversations/{cid}/resolve", self.resolve, methods=["POST"]),
         ]
 
-    async def _agent(self, request: Request) -> Optional[dict[str, Any]]:
-        agent_id = request.session.get("agent_id")
+    async def agent_of(self, request: Request) -> Optional[dict[str, Any]]:
+        """The logged-in agent, while that session still holds (not logged out, not disabled)."""
+        agent_id, version = request.session.get("agent_id"), request.session.get("v")
         if not isinstance(agent_id, int):
             return None
 
         def load(s: Session) -> Optional[dict[str, Any]]:
-            a = s.get(Agent, agent_id)
+            a = agent_records.current(s, agent_id, version)
             return _agent_json(a) if a else None
 
         return await db(load)
 
     async def page(self, request: Request) -> Response:
-        name = "console.html" if await self._agent(request) else "login.html"
+        name = "console.html" if await self.agent_of(request) else "login.html"
         return self.g.page(name)
 
     async def login(self, request: Request) -> Response:
-        form = await request.form()
+        form = await request.form(max_files=0, max_fields=4)
         username = str(form.get("username") or "")[:64]
         password = str(form.get("password") or "")[:256]
+        address = request.client.host if request.client else "unknown"
+        # Locked out: the same answer whether or not the user exists, and still
+        # after a scrypt's time, so neither the answer nor its timing tells.
+        locked = not (await self.g.limits.blocked("login_user", username.lower())).allowed or \
+            not (await self.g.limits.blocked("login_address", address)).allowed
 
-        def check(s: Session) -> Optional[int]:
-            a = s.execute(select(Agent).where(Agent.username == username)).scalars().first()
-            return a.id if a and verify_password(password, a.password_hash) else None
+        def check(s: Session) -> Optional[tuple[int, int]]:
+            a = agent_records.authenticate(s, username, password)
+            return (a.id, a.session_version) if a else None
 
-        agent_id = await db(check)
-        if agent_id is None:
+        found = await db(check)
+        if found is None or locked:
+            if not locked:
+                await self.g.limits.hit("login_user", username.lower())
+                await self.g.limits.hit("login_address", address)
             return RedirectResponse("/console?error=1", status_code=303)
         request.session.clear()
-        request.session["agent_id"] = agent_id
+        request.session["agent_id"], request.session["v"] = found
         return RedirectResponse("/console", status_code=303)
 
     async def logout(self, request: Request) -> Response:
+        agent = await self.agent_of(request)
         request.session.clear()
+        if agent is not None:
+            # Ends every session of this agent, and its live sockets now.
+            await db(agent_records.end_sessions, agent["id"])
+            await self.close_revoked()
         return RedirectResponse("/console", status_code=303)
 
     async def me(self, request: Request) -> Response:
-        agent = await self._agent(request)
+        agent = await self.agent_of(request)
         if agent is None:
             return JSONResponse({"error": "login required"}, status_code=401)
-        return JSONResponse({**agent, "token": self.tokens.dumps(agent["id"])})
+        return JSONResponse({**agent, "token": self.tokens.dumps({"a": agent["id"], "v": agent["version"]})})
 
     async def _guard(self, request: Request) -> tuple[Optional[dict[str, Any]], Optional[Response]]:
-        agent = await self._agent(request)
+        agent = await self.agent_of(request)
         if agent is None:
             return None, JSONResponse({"error": "login required"}, status_code=401)
         if request.method == "POST" and request.headers.get("content-type", "").split(";")[0] != "application/json":
@@ -213,6 +290,24 @@ class AgentConsole:
 
         return JSONResponse(await db(load))
 
+    async def set_active(self, request: Request) -> Response:
+        """Supervisor only: disable an agent (ends its sessions, requeues its chats) or enable it again."""
+        agent, denied = await self._guard(request)
+        if denied:
+            return denied
+        assert agent is not None
+        if agent["role"] != "supervisor":
+            return JSONResponse({"error": "supervisors only"}, status_code=403)
+        target = request.path_params["aid"]
+        active = (await self._body(request)).get("active")
+        if not isinstance(active, bool) or target == agent["id"]:
+            return JSONResponse({"error": "active: true or false, for another agent"}, status_code=400)
+        if not await db(agent_records.set_active, target, active):
+            return JSONResponse({"error": "no such agent"}, status_code=404)
+        await self.close_revoked()
+        await self.queue_changed()
+        return JSONResponse({"ok": True})
+
     async def phrases(self, request: Request) -> Response:
         agent, denied = await self._guard(request)
         return denied or JSONResponse(PHRASES)
@@ -225,7 +320,7 @@ class AgentConsole:
 
         def load(s: Session) -> Optional[dict[str, Any]]:
             c = s.get(Conversation, cid)
-            if c is None:
+            if c is None or not may_see(agent, c):  # another agent's chat looks like none at all
                 return None
             shopper = shop.get_shopper(s, c.shopper_id) if c.shopper_id else None
             orders = shop.recent_orders(s, c.shopper_id, limit=10) if c.shopper_id else []
@@ -386,14 +481,7 @@ class AgentConsole:
         if lang is None:
             return JSONResponse({"error": "cannot resolve"}, status_code=409)
         # Tell Rasa, so the bot resumes knowing a person handled it.
-        await self.g.shoppers.ask_bot(cid, "/agent_handback", lang, {"language": lang})
+        await self.g.shoppers.ask_bot(cid, "/agent_handback", lang)
         await self.queue_changed()
         return JSONResponse({"ok": True})
 
-
-def case_for(s: Session, shopper_id: str, case_no: str) -> Optional[AfterSalesCase]:
-    """The case, only when it belongs to one of this shopper's orders."""
-    stmt = select(AfterSalesCase).join(Order).where(
-        AfterSalesCase.case_no == case_no, Order.shopper_id == shopper_id
-    )
-    return s.execute(stmt).scalars().first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Optional, TypeVar
 
 from bot.db import get_sessionmaker
 from bot.models import ChatMessage
@@ -23,11 +23,12 @@ async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(_run, fn, *args, **kwargs)
 
 
-def wire(m: ChatMessage) -> dict[str, Any]:
+def wire(m: ChatMessage, link: Optional[Callable[[str], str]] = None) -> dict[str, Any]:
     """A stored message as Rasa's socket.io channel would emit it, plus who said it.
 
     Rasa widgets read `text`, `quick_replies` and `attachment`; `role`,
-    `author`, `id` and `card` are extra keys they ignore.
+    `author`, `id` and `card` are extra keys they ignore. `link` turns a stored
+    photo path into the address this reader may fetch it from.
     """
     out: dict[str, Any] = {
         "id": m.id,
@@ -43,7 +44,8 @@ def wire(m: ChatMessage) -> dict[str, Any]:
             for b in payload["buttons"]
         ]
     if payload.get("image"):
-        out["attachment"] = {"type": "image", "payload": {"src": payload["image"]}}
+        src = payload["image"]
+        out["attachment"] = {"type": "image", "payload": {"src": link(src) if link else src}}
     if payload.get("card"):
         out["card"] = payload["card"]
     if payload.get("notice"):

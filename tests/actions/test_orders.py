@@ -116,3 +116,18 @@ async def test_database_failure_is_an_apology_not_a_crash(seeded, monkeypatch) -
     events, messages = await where("u1001")
     assert events == []
     assert [m["response"] for m in messages] == ["utter_technical_problem"]
+
+
+async def test_a_visitor_is_asked_to_log_in_and_told_nothing(seeded) -> None:  # type: ignore[no-untyped-def]
+    from actions.after_sales import ActionRequestReturn
+    from actions.inform import ActionHandleInform
+
+    with Session(seeded) as s:
+        number = shop.orders_with_status(s, "u1005", ["shipped"])[0].order_no
+    for action, intent in ((ActionCheckOrderStatus(), "order_status"), (ActionRequestReturn(), "return_request"),
+                           (ActionHandleInform(), "inform")):
+        tracker = Tracker("visitor-0123abcd", {"language": "zh"}, msg(number, intent, [("order_id", number)]), [],
+                          False, None, {}, "action_listen")
+        dispatcher = CollectingDispatcher()
+        assert await action.run(dispatcher, tracker, {}) == []
+        assert [m["response"] for m in dispatcher.messages] == ["utter_login_required"]

@@ -86,3 +86,16 @@ def test_passwords_use_a_salted_kdf() -> None:
     assert verify_password("s3cret", stored)
     assert not verify_password("S3cret", stored)
     assert not verify_password("s3cret", "garbage")
+
+
+def test_only_offered_buttons_count_as_payloads(any_engine: Engine) -> None:
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        payload = '/inform{"order_id":"881234567890"}'
+        assert not conv.offered_payload(s, "u1", payload)
+        conv.add_message(s, "u1", "bot", "哪一单？", payload={"buttons": [{"title": "8812…", "payload": payload}]})
+        assert conv.offered_payload(s, "u1", payload)
+        assert not conv.offered_payload(s, "u1", '/inform{"order_id":"000000000000"}')
+        assert not conv.offered_payload(s, "u2", payload), "offered in another conversation"
+        conv.add_message(s, "u1", "shopper", payload)  # the shopper typing it offers nothing
+        assert not conv.offered_payload(s, "u1", "/agent_handback")

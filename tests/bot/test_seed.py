@@ -77,3 +77,26 @@ def test_if_missing_keeps_a_fresh_shop_and_replaces_an_old_one(tmp_path: Path, m
         assert seeded_at(db.get_engine()) > first  # type: ignore[operator]
     finally:
         db.get_engine.cache_clear()
+
+
+def test_an_older_schema_is_rebuilt(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from bot import db
+    from bot.seed import schema_current
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    db.get_engine.cache_clear()
+    try:
+        seed_main(["--if-missing"])
+        engine = db.get_engine()
+        assert schema_current(engine)
+        first = seeded_at(engine)
+        with engine.begin() as conn:  # a shop made by an older version of the code
+            conn.execute(text("ALTER TABLE agents DROP COLUMN session_version"))
+        assert not schema_current(engine)
+        seed_main(["--if-missing"])
+        assert schema_current(engine) and seeded_at(engine) > first  # type: ignore[operator]
+    finally:
+        db.get_engine.cache_clear()

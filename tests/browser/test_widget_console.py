@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +15,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import OrderNote, Photo
-from tests.conftest import ROOT, Stack
+from bot.models import Conversation, OrderNote, Photo
+from tests.conftest import ROOT, Stack, free_port, token_for
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on this network; keep it quiet.
@@ -37,7 +40,8 @@ def browser() -> Iterator[Browser]:
 
 def shopper_page(browser: Browser, stack: Stack, shopper: str, lang: str = "zh") -> tuple[BrowserContext, Page]:
     context = browser.new_context(viewport={"width": 1100, "height": 760}, locale="zh-CN")
-    context.add_init_script(f"localStorage.setItem('shopper', '{shopper}'); localStorage.setItem('lang', '{lang}');")
+    context.add_init_script(f"localStorage.setItem('shopper', '{shopper}'); "
+                            f"localStorage.setItem('shop-assist:lang', '{lang}');")
     page = context.new_page()
     page.goto(stack.gateway + "/")
     page.click("#chat-bubble")
@@ -68,12 +72,18 @@ def test_shopper_agent_round_trip(browser: Browser, stack: Stack) -> None:
 
     say(shopper, "你们这样拖着不发，我要投诉")
     expect(shopper.locator(".msg.bot").last).to_contain_text("客服主管")
+    # The queue notice is the last thing the handoff sends: wait for it, and
+    # for every shopper message to be acknowledged, before counting.
+    expect(shopper.locator('.msg.system[data-notice="queued"]')).to_have_count(1)
     expect(shopper.locator(".msg.system").last).to_contain_text(re.compile("留言|队列"))
+    expect(shopper.locator(".msg.pending")).to_have_count(0)
 
     # Reload mid-conversation: the same history, nothing lost or doubled.
-    before = shopper.locator(".msg").count()
+    before = [m.strip() for m in shopper.locator(".msg").all_inner_texts()]
     shopper.reload()
-    expect(shopper.locator(".msg")).to_have_count(before)
+    expect(shopper.locator('.msg.system[data-notice="queued"]')).to_have_count(1)
+    expect(shopper.locator(".msg")).to_have_count(len(before))
+    assert [m.strip() for m in shopper.locator(".msg").all_inner_texts()] == before
     expect(shopper.locator(".msg.shopper").first).to_have_text("我的订单到哪了")
 
     xiaomei = agent_page(browser, stack, "xiaomei")
@@ -149,3 +159,86 @@ def test_markup_is_shown_as_text_and_language_switch(browser: Browser, stack: St
     expect(shopper.locator(".msg.bot").first).to_be_visible()  # and the bot still answers
     shopper.click("#lang-toggle")
     expect(shopper.locator("#send")).to_have_text("发送")
+
+
+@contextlib.contextmanager
+def shop_site(port: int, html: str) -> Iterator[str]:
+    """A page of "the shop's own site", on another origin than the gateway."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's API
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def embed(stack: Stack, token: str) -> str:
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>Another shop page</title></head>'
+            f'<body><h1>My storefront</h1><script src="{stack.gateway}/static/widget.js" data-token="{token}">'
+            f"</script></body></html>")
+
+
+def test_widget_embedded_on_the_shops_own_site(browser: Browser, stack: Stack) -> None:
+    with shop_site(stack.shop_port, embed(stack, token_for("u1021"))) as url:
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(url)
+        page.click("#chat-bubble")
+        say(page, "羽绒服是什么材质的")
+        expect(page.locator(".msg.bot").last).to_contain_text("白鸭绒")
+        say(page, "我的订单到哪了")  # the token says who this is: u1021's own orders
+        expect(page.locator(".msg.bot").last).not_to_contain_text("登录")
+        page.context.close()
+    with Session(stack.engine) as s:
+        assert s.get(Conversation, "u1021") is not None
+
+    with shop_site(free_port(), embed(stack, token_for("u1022"))) as url:  # an origin not listed
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(url)
+        page.click("#chat-bubble")
+        expect(page.locator("#status")).to_be_visible()
+        say(page, "羽绒服是什么材质的")
+        page.wait_for_timeout(2000)
+        expect(page.locator(".msg.bot")).to_have_count(0)
+        page.context.close()
+    with Session(stack.engine) as s:
+        assert s.get(Conversation, "u1022") is None
+
+
+def test_guest_can_ask_about_products_not_orders(browser: Browser, stack: Stack) -> None:
+    _, page = shopper_page(browser, stack, "guest")
+    say(page, "羽绒服是什么材质的")
+    expect(page.locator(".msg.bot").last).to_contain_text("白鸭绒")
+    say(page, "我的订单到哪了")
+    expect(page.locator(".msg.bot").last).to_contain_text("登录")
+    page.reload()  # the same visitor conversation after a reload
+    expect(page.locator(".msg.shopper")).to_have_count(2)
+
+
+def test_supervisor_disables_an_agent_whose_console_closes(browser: Browser, stack: Stack) -> None:
+    dawei = agent_page(browser, stack, "dawei")
+    expect(dawei.locator("#agents-panel")).to_be_hidden()  # not a supervisor
+    lin = agent_page(browser, stack, "lin")
+    try:
+        lin.locator('#agents button[data-agent="dawei"]').click()
+        expect(lin.locator("#flash")).to_contain_text("updated")
+        # Within seconds the disabled agent's open console is back at the login page.
+        expect(dawei.locator("input[name=password]")).to_be_visible(timeout=10000)
+        assert dawei.request.get(stack.gateway + "/console/api/queue").status == 401
+    finally:
+        lin.locator('#agents button[data-agent="dawei"]').click()  # enable again for the other tests
+        expect(lin.locator('#agents button[data-agent="dawei"]')).to_have_text(re.compile("Disable"))

@@ -1,25 +1,40 @@
 import asyncio
 from typing import Any
+from uuid import uuid4
 
 import aiohttp
 import socketio
 
+from tests.conftest import token_for
+
 
 class Shopper:
-    """A plain python-socketio client speaking Rasa's socket.io protocol."""
+    """A plain python-socketio client speaking Rasa's socket.io protocol.
 
-    def __init__(self, url: str, session_id: str) -> None:
+    `shopper` logs in with a token the shop's site would sign; `token` sends
+    that exact token instead (forged, expired, ...); neither: a visitor.
+    `session_id` is what the client claims to be, which the gateway ignores.
+    """
+
+    def __init__(self, url: str, shopper: str | None = None, *, token: str | None = None,
+                 session_id: str | None = None) -> None:
         self.url = url
-        self.session_id = session_id
+        self.token = token if token is not None else (token_for(shopper) if shopper else None)
+        self.claimed = session_id
+        self.session_id: str | None = None  # what the gateway confirmed
         self.sio = socketio.AsyncClient()
         self.received: list[dict[str, Any]] = []
         self.confirmed = asyncio.Event()
         self.sio.on("bot_uttered", self.received.append)
-        self.sio.on("session_confirm", lambda sid: self.confirmed.set())
+        self.sio.on("session_confirm", self._confirmed)
+
+    def _confirmed(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.confirmed.set()
 
     async def __aenter__(self) -> "Shopper":
-        await self.sio.connect(self.url, transports=["websocket"])
-        await self.sio.emit("session_request", {"session_id": self.session_id})
+        await self.sio.connect(self.url, transports=["websocket"], auth={"token": self.token} if self.token else None)
+        await self.sio.emit("session_request", {"session_id": self.claimed} if self.claimed else {})
         await asyncio.wait_for(self.confirmed.wait(), 10)
         return self
 
@@ -30,8 +45,8 @@ class Shopper:
         """Send, wait for the acknowledgement (Rasa has answered by then), return it."""
         self.received.clear()
         ack = await self.sio.call("user_uttered", {
-            "message": text, "session_id": self.session_id,
-            "customData": {"language": lang, "client_id": client_id or f"{self.session_id}-{text[:20]}-{id(text)}"},
+            "message": text,
+            "customData": {"language": lang, "client_id": client_id or uuid4().hex},
         }, timeout=60)
         await asyncio.sleep(settle)
         return ack

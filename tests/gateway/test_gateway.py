@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import shop
 from bot.models import ChatMessage, Conversation, OrderNote, Photo
-from tests.conftest import Stack
+from tests.conftest import Stack, token_for
 from tests.gateway.conftest import Shopper, agent_session
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -187,12 +187,9 @@ async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None
         case_no, case_id, foreign_no = case.case_no, case.id, foreign.case_no
 
     async def upload(data: bytes, name: str, case: str) -> aiohttp.ClientResponse:
-        form = aiohttp.FormData()
-        form.add_field("session_id", "u1009")
-        form.add_field("case_no", case)
-        form.add_field("file", data, filename=name, content_type="image/png")
+        headers = {"Authorization": f"Bearer {token_for('u1009')}", "X-Case-No": case, "Content-Type": "image/png"}
         async with aiohttp.ClientSession(base_url=stack.gateway) as http:
-            response = await http.post("/api/upload", data=form)
+            response = await http.post("/api/upload", data=data, headers=headers)
             await response.read()
             return response
 

@@ -49,9 +49,17 @@
     $("transcript").scrollTop = $("transcript").scrollHeight;
   }
 
-  async function open(id) {
+  function closeConversation() {
+    current = null;
+    $("conversation").classList.add("hidden");
+    $("empty").classList.remove("hidden");
+  }
+
+  // quiet: after an action, a conversation this agent may no longer see (handed
+  // back, transferred, taken by another) just closes, keeping the action's message.
+  async function open(id, quiet) {
     const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(id));
-    if (!ok) { flash(data.error || "error"); return; }
+    if (!ok) { if (!quiet) flash(data.error || "error"); closeConversation(); loadQueue(); return; }
     current = id;
     const c = data.conversation;
     $("empty").classList.add("hidden");
@@ -85,17 +93,17 @@
   $("claim").addEventListener("click", async () => {
     const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/claim", {});
     flash(ok ? "已接入 claimed" : (data.error || "error"));
-    open(current);
+    open(current, true);
   });
   $("resolve").addEventListener("click", async () => {
     const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/resolve", {});
     flash(ok ? "已交回机器人 handed back" : (data.error || "error"));
-    open(current);
+    open(current, true);
   });
   $("transfer").addEventListener("click", async () => {
     const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/transfer", { agent_id: Number($("transfer-to").value) });
     flash(ok ? "已转接 transferred" : (data.error || "error"));
-    open(current);
+    open(current, true);
   });
   $("reply-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -120,6 +128,27 @@
     flash(ok ? "差评已登记 review recorded" : (data.error || "error"));
   });
 
+  // Supervisors: disable an agent (ends its sessions, its chats go back to the queue) or enable it.
+  async function loadAgents() {
+    const { ok, data } = await api("/console/api/agents");
+    if (!ok) return;
+    $("agents-panel").classList.remove("hidden");
+    const ul = $("agents");
+    ul.textContent = "";
+    data.filter((a) => a.id !== me.id).forEach((a) => {
+      const li = el("li", a.name + " (" + a.username + ") " + (a.active ? "" : "· 已停用 disabled "));
+      const b = el("button", a.active ? "停用 Disable" : "启用 Enable");
+      b.dataset.agent = a.username;
+      b.addEventListener("click", async () => {
+        const res = await api("/console/api/agents/" + a.id + "/active", { active: !a.active });
+        flash(res.ok ? "已更新 updated" : (res.data.error || "error"));
+        loadAgents();
+      });
+      li.appendChild(b);
+      ul.appendChild(li);
+    });
+  }
+
   (async function start() {
     const res = await api("/console/api/me");
     if (!res.ok) return;
@@ -133,6 +162,9 @@
     socket.on("queue_changed", loadQueue);
     socket.on("assigned", loadQueue);
     socket.on("message", (e) => { if (e.conversation_id === current) renderMessage(e.message); });
+    // The server closes the socket when this session ends (logged out elsewhere, disabled).
+    socket.on("disconnect", (reason) => { if (reason === "io server disconnect") location.href = "/console"; });
+    if (me.role === "supervisor") loadAgents();
     loadQueue();
     setInterval(loadQueue, 15000);  // keeps the wait times moving
   })();
