@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot import conversations as conv
 from bot.gateway import rasa
-from bot.gateway.identities import Identity, KeyedLocks
+from bot.gateway.identities import Identity
+from bot.gateway.locks import KeyedLocks
 from bot.gateway.store import db, rasa_reply_payload, wire
 from bot.gateway.texts import notice
 from bot.text import detect_language
