@@ -276,6 +276,14 @@ async def test_console_login_locks_out_and_tells_nothing(stack: Stack) -> None:
     assert median(unknown) > 0.5 * median(known), (median(unknown), median(known))
 
 
+async def console_socket(url: str, http: aiohttp.ClientSession) -> tuple[socketio.AsyncClient, list[dict]]:
+    token = (await (await http.get("/console/api/me")).json())["token"]
+    sock, events = socketio.AsyncClient(reconnection=False), []
+    sock.on("message", events.append, namespace="/console")
+    await sock.connect(url, namespaces=["/console"], auth={"token": token}, transports=["websocket"])
+    return sock, events
+
+
 async def test_logout_and_disabling_end_sessions_and_sockets(stack: Stack) -> None:
     first = await agent_session(stack.gateway, "xiaomei")
     second = await agent_session(stack.gateway, "xiaomei")
@@ -300,8 +308,17 @@ async def test_logout_and_disabling_end_sessions_and_sockets(stack: Stack) -> No
         # Conversations: an agent sees the queue and its own, not another agent's.
         async with Shopper(stack.gateway, "u1019") as shopper:
             await shopper.say("我要投诉你们")
-        assert (await dawei.post("/console/api/conversations/u1019/claim", json={})).status == 200
-        xiaomei = await agent_session(stack.gateway, "xiaomei")
+            assert (await dawei.post("/console/api/conversations/u1019/claim", json={})).status == 200
+            xiaomei = await agent_session(stack.gateway, "xiaomei")
+            live = {name: await console_socket(stack.gateway, http) for name, http in
+                    (("xiaomei", xiaomei), ("dawei", dawei), ("lin", lin))}
+            await shopper.say("还有人吗", settle=1)
+            heard = {name: [e["message"]["text"] for e in events if e["conversation_id"] == "u1019"]
+                     for name, (_, events) in live.items()}
+            for sock, _ in live.values():
+                await sock.disconnect()
+            # Live messages reach the agent who owns the chat and supervisors, not every agent.
+            assert heard["dawei"] == ["还有人吗"] and heard["lin"] == ["还有人吗"] and heard["xiaomei"] == []
         try:
             assert (await xiaomei.get("/console/api/conversations/u1019")).status == 404
             assert (await lin.get("/console/api/conversations/u1019")).status == 200  # a supervisor sees all
