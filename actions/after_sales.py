@@ -63,7 +63,7 @@ def _explain_ineligible(dispatcher: CollectingDispatcher, order: Order, check: p
             window=str(policy.RETURN_WINDOW.days),
         )
     else:
-        dispatcher.utter_message(response=f"utter_return_{check.reason}", order_id=order.order_no)
+        dispatcher.utter_message(response=f"utter_return_{check.reason}", order_id=order.order_no, **policy.figures())
 
 
 def request_return(
@@ -128,7 +128,7 @@ def request_return(
     shop.add_note_once(
         s, order, kind=f"return_{case.case_no}", flag="red", author=BOT_AUTHOR,
         text=(f"买家申请退货 {case.case_no}（{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}），"
-              f"交易时间延长10天 — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
+              f"交易时间延长{policy.figures()['extension_days']}天 — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
     )
     dispatcher.utter_message(
         response="utter_return_created",
@@ -137,6 +137,7 @@ def request_return(
         item=item_label(item, lang),
         address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
         deadline=shop_time(order.transaction_deadline)[:10],
+        **policy.figures(),
     )
     return [
         SlotSet("order_id", order.order_no),

@@ -12,6 +12,8 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import policy
+
 REASONS = {
     "complain": ("complaint", "utter_handoff_complaint"),
     "bad_review": ("bad_review", "utter_handoff_review"),
@@ -56,7 +58,7 @@ def fallbacks_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionHandleFallback(Action):
-    """Ask to rephrase once; the second misunderstanding in a row goes to a person."""
+    """Ask to rephrase; the FALLBACKS_BEFORE_PERSON-th misunderstanding in a row goes to a person."""
 
     def name(self) -> str:
         return "action_handle_fallback"
@@ -64,7 +66,7 @@ class ActionHandleFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if fallbacks_in_a_row(tracker) >= 2:
+        if fallbacks_in_a_row(tracker) >= policy.FALLBACKS_BEFORE_PERSON:
             return handoff(dispatcher, tracker, "nlu_fallback")
         dispatcher.utter_message(response="utter_default")
         return []

@@ -55,7 +55,7 @@ def report_order(
 def _report(
     dispatcher: CollectingDispatcher, s: Session, order: Order, lang: str, now: datetime
 ) -> None:
-    common = {"order_id": order.order_no, "items": items_label(order, lang)}
+    common = {"order_id": order.order_no, "items": items_label(order, lang), **policy.figures()}
     if order.status == "unpaid":
         dispatcher.utter_message(response="utter_order_unpaid", total=f"{order.total}", **common)
     elif order.status == "paid":
@@ -67,7 +67,7 @@ def _report(
         else:
             shop.add_note_once(
                 s, order, kind="ship_overdue_followup", flag="red", author=BOT_AUTHOR,
-                text=(f"超48小时未发货，买家催发货：已登记跟进，查明原因（漏发/缺货）并告知发货时间，"
+                text=(f"超{policy.figures()['ship_hours']}小时未发货，买家催发货：已登记跟进，查明原因（漏发/缺货）并告知发货时间，"
                       f"赠送小礼品 — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
             )
             dispatcher.utter_message(response="utter_order_paid_overdue", **common)

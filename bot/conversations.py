@@ -13,12 +13,10 @@ from typing import Any, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot import policy
 from bot.clock import utcnow
 from bot.models import Agent, ChatMessage, Conversation, Shopper
 
-# Disputes and bad reviews first (WORKFLOWS.md).
-PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3,
-            "product_question": 3, "fallback": 4}
 MAX_TEXT = 2000
 
 
@@ -94,7 +92,7 @@ def hand_off(
     result = s.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.owner == "bot")
-        .values(owner="waiting", reason=reason, priority=PRIORITY.get(reason, 5), intent=intent,
+        .values(owner="waiting", reason=reason, priority=policy.queue_priority(reason), intent=intent,
                 facts=facts, waiting_since=now or utcnow(), agent_id=None)
         .execution_options(synchronize_session="fetch")
     )

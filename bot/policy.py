@@ -7,7 +7,7 @@ turn the answer into words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Optional
 
@@ -23,6 +23,13 @@ BULK_MIN_ITEMS = 5  # five or more items: 10% off
 BULK_DISCOUNT = Decimal("0.10")
 REFUND_WORKING_DAYS = (1, 2)
 QUALITY_FREE_RETURN = timedelta(days=3)
+
+# Who waits first for a person: disputes and bad reviews (WORKFLOWS.md); lower is sooner.
+HANDOFF_PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3,
+                    "product_question": 3, "fallback": 4}
+OTHER_HANDOFF_PRIORITY = 5
+FALLBACKS_BEFORE_PERSON = 2  # the second misunderstanding in a row goes to a person
+AGENT_HOURS = (time(8, 30), time(23, 0))  # agents on duty, China time
 
 RETURN_ADDRESS_ZH = "浙江省杭州市余杭区仓前街道文一西路 1888 号 小店售后部（收），电话 0571-88886666"
 RETURN_ADDRESS_EN = (
@@ -113,3 +120,22 @@ def size_for_weight(chart: list[dict], weight_kg: float) -> Optional[str]:
         if float(row["min_kg"]) <= weight_kg <= float(row["max_kg"]):
             return str(row["size"])
     return None
+
+
+def queue_priority(reason: str) -> int:
+    return HANDOFF_PRIORITY.get(reason, OTHER_HANDOFF_PRIORITY)
+
+
+def _hours(span: timedelta) -> str:
+    return str(int(span.total_seconds() // 3600))
+
+
+def figures() -> dict[str, str]:
+    """The shop's numbers as texts and notes show them: responses use these placeholders, never the digits."""
+    start, end = AGENT_HOURS
+    return {
+        "ship_hours": _hours(SHIP_PROMISE),
+        "refund_days": "–".join(str(d) for d in REFUND_WORKING_DAYS),
+        "extension_days": str(RETURN_EXTENSION.days),
+        "agent_hours": f"{start:%H:%M}–{end:%H:%M}",
+    }

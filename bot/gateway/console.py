@@ -24,7 +24,7 @@ from bot import conversations as conv
 from bot import shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
-from bot.gateway.phrases import PHRASES
+from bot.gateway.phrases import phrases
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
 from bot.models import Agent, BadReview, Conversation, Order, OrderNote
@@ -310,7 +310,7 @@ class AgentConsole:
 
     async def phrases(self, request: Request) -> Response:
         agent, denied = await self._guard(request)
-        return denied or JSONResponse(PHRASES)
+        return denied or JSONResponse(phrases())
 
     async def conversation(self, request: Request) -> Response:
         agent, denied = await self._guard(request)

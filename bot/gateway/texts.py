@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot import policy
+
 NOTICES = {
     "queued": ("您已进入人工客服队列，前面还有 {ahead} 位，请稍候～", "You're in the queue for a human agent: {ahead} ahead of you. Please hold on."),
     "ticket": (
-        "亲，现在没有客服在线，已为您留言登记，客服上班后（每天 08:30–23:00）会第一时间回复您。",
-        "No agent is on duty right now, so we've left a message for you; an agent will reply as soon as the shift starts (08:30–23:00 China time).",
+        "亲，现在没有客服在线，已为您留言登记，客服上班后（每天 {agent_hours}）会第一时间回复您。",
+        "No agent is on duty right now, so we've left a message for you; an agent will reply as soon as the shift starts ({agent_hours} China time).",
     ),
     "joined": ("客服{agent}已接入，为您服务～", "Agent {agent} has joined the chat."),
     "transferred": ("已为您转接客服{agent}，请稍候～", "You've been transferred to {agent}."),
@@ -21,5 +23,6 @@ NOTICES = {
 
 
 def notice(key: str, lang: str, **values: object) -> str:
+    """The notice in that language; the shop's numbers come from bot.policy, never typed here."""
     zh, en = NOTICES[key]
-    return (en if lang == "en" else zh).format(**values)
+    return (en if lang == "en" else zh).format(**{**policy.figures(), **values})
