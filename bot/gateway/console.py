@@ -24,6 +24,7 @@ from bot import conversations as conv
 from bot import shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
+from bot.gateway.limits import client_of
 from bot.gateway.phrases import phrases
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
@@ -41,6 +42,12 @@ SWEEP_SECONDS = 3  # how soon a revoked session's live socket is closed, whichev
 def _agent_json(a: Agent) -> dict[str, Any]:
     return {"id": a.id, "username": a.username, "name": a.display_name, "role": a.role, "active": a.active,
             "version": a.session_version}
+
+
+def _current(s: Session, agent_id: object, version: object) -> Optional[dict[str, Any]]:
+    """The agent a cookie or socket token names, as JSON, while that session holds."""
+    a = agent_records.current(s, agent_id, version)
+    return _agent_json(a) if a else None
 
 
 def may_see(agent: dict[str, Any], c: Conversation) -> bool:
@@ -103,11 +110,7 @@ class AgentConsole:
             claims = None
         if not isinstance(claims, dict):
             return False  # refuses the connection
-        def load(s: Session) -> Optional[dict[str, Any]]:
-            a = agent_records.current(s, claims.get("a"), claims.get("v"))
-            return _agent_json(a) if a else None
-
-        agent = await db(load)
+        agent = await db(_current, claims.get("a"), claims.get("v"))
         if agent is None:
             return False
         await self.g.sio.save_session(sid, {"agent_id": agent["id"]}, namespace=NAMESPACE)
@@ -198,12 +201,7 @@ class AgentConsole:
         agent_id, version = request.session.get("agent_id"), request.session.get("v")
         if not isinstance(agent_id, int):
             return None
-
-        def load(s: Session) -> Optional[dict[str, Any]]:
-            a = agent_records.current(s, agent_id, version)
-            return _agent_json(a) if a else None
-
-        return await db(load)
+        return await db(_current, agent_id, version)
 
     async def page(self, request: Request) -> Response:
         name = "console.html" if await self.agent_of(request) else "login.html"
@@ -213,7 +211,7 @@ class AgentConsole:
         form = await request.form(max_files=0, max_fields=4)
         username = str(form.get("username") or "")[:64]
         password = str(form.get("password") or "")[:256]
-        address = request.client.host if request.client else "unknown"
+        address = client_of(request)
         # Locked out: the same answer whether or not the user exists, and still
         # after a scrypt's time, so neither the answer nor its timing tells.
         locked = not (await self.g.limits.blocked("login_user", username.lower())).allowed or \

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import identity, keys, shop
+from bot.gateway.limits import client_of
 from bot.gateway.store import db
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class DemoTokens:
         return [Route("/demo/token", self.token)]
 
     async def token(self, request: Request) -> Response:
-        address = request.client.host if request.client else "unknown"
+        address = client_of(request)
         verdict = await self.g.limits.hit("token", address)
         if not verdict.allowed:
             return JSONResponse({"error": "rate_limited", "retry_after": verdict.retry_after}, status_code=429)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from starlette.requests import Request
 
 # What each limit allows; LIMIT_<NAME> in the environment overrides one.
 LIMITS = {
@@ -62,3 +63,8 @@ class RateLimits:
     async def _refused(self, item: RateLimitItem, name: str, key: str) -> Verdict:
         stats = await self.limiter.get_window_stats(item, name, key)
         return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))
+
+
+def client_of(request: Request) -> str:
+    """The client address a limit is keyed on (behind a proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
