@@ -127,8 +127,9 @@ def request_return(
     order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
     shop.add_note_once(
         s, order, kind=f"return_{case.case_no}", flag="red", author=BOT_AUTHOR,
-        text=(f"买家申请退货 {case.case_no}（{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}），"
-              f"交易时间延长{policy.figures()['extension_days']}天 — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
+        text=(policy.case_note("return", case_no=case.case_no,
+                               item=f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}")
+              + f" — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
     )
     dispatcher.utter_message(
         response="utter_return_created",

@@ -41,7 +41,7 @@ CASE_KINDS = (
     "quality",
     "compensation",
 )
-CASE_STATUSES = ("open", "awaiting_return", "received", "refunded", "repairing", "closed", "rejected")
+CASE_STATUSES = ("open", "awaiting_photos", "awaiting_return", "received", "refunded", "repairing", "closed", "rejected")
 FLAGS = ("red", "blue")
 
 

@@ -6,6 +6,7 @@ turn the answer into words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -138,4 +139,117 @@ def figures() -> dict[str, str]:
         "refund_days": "–".join(str(d) for d in REFUND_WORKING_DAYS),
         "extension_days": str(RETURN_EXTENSION.days),
         "agent_hours": f"{start:%H:%M}–{end:%H:%M}",
+        "goodwill_percent": str(int(MAX_GOODWILL_SHARE * 100)),
     }
+
+
+# --- After-sales: one spec per kind, for one engine to read ------------------------------
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    # "ok" | "unpaid" | "cancelled" | "not_shipped" | "in_transit" | "window_passed"
+    reason: str
+
+
+def _received(status: str, delivered_at: Optional[datetime], now: datetime) -> Eligibility:
+    """The shopper has the parcel (signed for it)."""
+    if status in ("cancelled", "unpaid"):
+        return Eligibility(False, status)
+    if status == "paid":
+        return Eligibility(False, "not_shipped")
+    if status == "shipped" or delivered_at is None:
+        return Eligibility(False, "in_transit")
+    return Eligibility(True, "ok")
+
+
+def _within_return_window(status: str, delivered_at: Optional[datetime], now: datetime) -> Eligibility:
+    check = return_check(status, delivered_at, now)
+    return Eligibility(check.eligible, check.reason)
+
+
+def _paid(status: str, delivered_at: Optional[datetime], now: datetime) -> Eligibility:
+    """Money was taken and the order stands: a refund can be asked for (a person decides how much)."""
+    if status in ("cancelled", "unpaid"):
+        return Eligibility(False, status)
+    return Eligibility(True, "ok")
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """What the shop does for one kind of after-sales case (WORKFLOWS.md, "After-sales")."""
+
+    kind: str
+    eligible: Callable[[str, Optional[datetime], datetime], Eligibility]
+    collect: tuple[str, ...]  # what the flow asks for before the case is opened
+    evidence: tuple[str, ...]  # photos the case waits for: "label", "item", "scale"
+    start_status: str  # "awaiting_photos" whenever photos are needed
+    note_zh: str  # the red-flag note on the order; placeholders: case_no, item, and figures()
+    extends_transaction: bool  # the order's transaction time moves by RETURN_EXTENSION
+    postage: str  # who pays return postage: "shopper" | "shop" | "shop_if_at_fault"
+
+
+CASES: dict[str, CaseSpec] = {spec.kind: spec for spec in (
+    CaseSpec("return", _within_return_window, ("order_id", "item", "reason"), (), "awaiting_return",
+             "买家申请退货 {case_no}（{item}），交易时间延长{extension_days}天", True, "shop_if_at_fault"),
+    CaseSpec("exchange", _within_return_window, ("order_id", "item", "wanted"), (), "awaiting_return",
+             "买家申请换货 {case_no}（{item}），交易时间延长{extension_days}天", True, "shop_if_at_fault"),
+    CaseSpec("repair", _received, ("order_id", "item", "reason"), (), "open",
+             "返修登记 {case_no}（{item}），进度见返修登记表", False, "shop_if_at_fault"),
+    CaseSpec("refund_only", _paid, ("order_id", "reason"), (), "open",
+             "买家申请仅退款 {case_no}，待客服核实", False, "shop"),
+    CaseSpec("wrong_item", _received, ("order_id", "item"), ("label", "item"), "awaiting_photos",
+             "错发 {case_no}（{item}），已登记错发表，待买家照片", False, "shop"),
+    CaseSpec("missing_item", _received, ("order_id", "item"), ("label", "scale"), "awaiting_photos",
+             "少发/漏发 {case_no}（{item}），先查是否分包发货，待买家照片", False, "shop"),
+    CaseSpec("damaged", _received, ("order_id", "item"), ("label", "item"), "awaiting_photos",
+             "运输破损 {case_no}（{item}），待买家照片，向快递登记索赔", False, "shop"),
+    CaseSpec("quality", _received, ("order_id", "item", "reason"), ("item",), "awaiting_photos",
+             "质量问题 {case_no}（{item}），待买家照片", True, "shop"),
+    CaseSpec("compensation", _received, ("order_id", "amount"), (), "open",
+             "补偿 {case_no}，金额不超过订单金额的{goodwill_percent}%", False, "shop"),
+)}
+
+
+def case_note(kind: str, **values: str) -> str:
+    """The note a new case writes on its order, its numbers from this module."""
+    return CASES[kind].note_zh.format(**{**figures(), **values})
+
+
+def postage_payer(kind: str, shop_at_fault: bool) -> str:
+    rule = CASES[kind].postage
+    if rule == "shop_if_at_fault":
+        return "shop" if shop_at_fault else "shopper"
+    return rule
+
+
+def wrong_item_remedy(keeps_item: bool, return_postage: Decimal, item_value: Decimal) -> str:
+    """Keep it with compensation; else reship when sending it back costs more than it is worth."""
+    if keeps_item:
+        return "keep_with_compensation"
+    return "reship" if return_postage > item_value else "return_and_exchange"
+
+
+def quality_remedy(delivered_at: datetime, now: datetime, worn: bool) -> str:
+    """Within QUALITY_FREE_RETURN and unworn: return or repair at the shop's cost; else compensation
+    (a supervisor decides what the shopper refuses)."""
+    if not worn and now - delivered_at <= QUALITY_FREE_RETURN:
+        return "return_or_repair_at_shop_cost"
+    return "compensation"
+
+
+def damaged_remedy(signed_for: bool) -> str:
+    """Signed for: photos, then compensation or return/exchange; refused at the door: a normal return."""
+    return "photos_then_compensation_or_exchange" if signed_for else "return"
+
+
+def missing_item_remedy(other_parcel_on_its_way: bool, shop_at_fault: bool) -> str:
+    if other_parcel_on_its_way:
+        return "wait_for_split_parcel"
+    return "reship_with_coupon" if shop_at_fault else "photos_then_reship"
+
+
+def exchange_payment(same_item: bool, price_difference: Decimal) -> Decimal:
+    """What the shopper pays on an exchange: nothing for the same item, else the difference (never negative)."""
+    return Decimal("0") if same_item else max(price_difference, Decimal("0"))

@@ -193,7 +193,7 @@ def create_case(
         order_item_id=item.id if item else None,
         kind=kind,
         reason=reason[:1000],
-        status="awaiting_return" if kind == "return" else "open",
+        status=policy.CASES[kind].start_status,
         created_at=now,
         updated_at=now,
     )

@@ -18,7 +18,7 @@ def typed_forms() -> list[str]:
         f"{f['refund_days']} working days", f"{f['refund_days']} 个工作日", f"{f['refund_days']}个工作日",
         f"{f['ship_hours']} hours", f"{f['ship_hours']}-hour", f"{f['ship_hours']} 小时", f"{f['ship_hours']}小时",
         f"{f['extension_days']} days", f"{f['extension_days']}天", f"{f['extension_days']} 天",
-        f['agent_hours'], f['agent_hours'].replace("–", "-"),
+        f['agent_hours'], f['agent_hours'].replace("–", "-"), f"{f['goodwill_percent']}%",
     ]
 
 
@@ -29,7 +29,7 @@ def test_no_shop_number_is_typed_outside_the_policy_module() -> None:
 
 def test_figures_follow_the_rules() -> None:
     assert policy.figures() == {"ship_hours": "48", "refund_days": "1–2", "extension_days": "10",
-                                "agent_hours": "08:30–23:00"}
+                                "agent_hours": "08:30–23:00", "goodwill_percent": "30"}
 
 
 def test_disputes_and_reviews_queue_first() -> None:

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from bot import policy
+from bot.models import CASE_KINDS, CASE_STATUSES
 
 NOW = datetime(2026, 11, 11, 12, 0)
 
@@ -75,3 +76,79 @@ def test_size_for_weight_uses_the_chart() -> None:
     assert policy.size_for_weight(chart, 65.5) == "L"
     assert policy.size_for_weight(chart, 95) is None
     assert policy.size_for_weight([], 55) is None
+
+
+# --- the after-sales table ---------------------------------------------------------------
+
+
+def test_every_case_kind_has_one_spec_the_records_accept() -> None:
+    assert set(policy.CASES) == set(CASE_KINDS)
+    for kind, spec in policy.CASES.items():
+        assert spec.kind == kind and spec.start_status in CASE_STATUSES
+        assert "order_id" in spec.collect
+        # A case that needs photos waits for them.
+        assert (spec.start_status == "awaiting_photos") == bool(spec.evidence), kind
+        assert spec.postage in ("shop", "shopper", "shop_if_at_fault")
+        assert policy.case_note(kind, case_no="AS1", item="x").startswith(("买家", "返修", "错发", "少发", "运输", "质量",
+                                                                           "补偿"))
+
+
+def test_evidence_follows_the_workflows() -> None:
+    assert set(policy.CASES["wrong_item"].evidence) == {"label", "item"}
+    assert "scale" in policy.CASES["missing_item"].evidence
+    assert policy.CASES["quality"].evidence and policy.CASES["damaged"].evidence
+    assert not policy.CASES["return"].evidence
+
+
+@pytest.mark.parametrize("kind,status,days,eligible,reason", [
+    ("return", "delivered", 7, True, "ok"),
+    ("return", "delivered", 8, False, "window_passed"),
+    ("exchange", "delivered", 8, False, "window_passed"),
+    ("repair", "completed", 200, True, "ok"),
+    ("quality", "delivered", 30, True, "ok"),
+    ("damaged", "shipped", None, False, "in_transit"),
+    ("wrong_item", "paid", None, False, "not_shipped"),
+    ("refund_only", "paid", None, True, "ok"),
+    ("refund_only", "unpaid", None, False, "unpaid"),
+    ("compensation", "cancelled", None, False, "cancelled"),
+])
+def test_who_may_open_each_kind(kind: str, status: str, days: int | None, eligible: bool, reason: str) -> None:
+    now = datetime(2026, 11, 23, 12, 0)
+    delivered = now - timedelta(days=days) if days is not None else None
+    check = policy.CASES[kind].eligible(status, delivered, now)
+    assert (check.eligible, check.reason) == (eligible, reason)
+
+
+def test_case_notes_render_the_policy_figures() -> None:
+    assert policy.case_note("return", case_no="AS1", item="帽子") == "买家申请退货 AS1（帽子），交易时间延长10天"
+    assert "30%" in policy.case_note("compensation", case_no="AS2", item="")
+
+
+def test_postage() -> None:
+    assert policy.postage_payer("exchange", shop_at_fault=True) == "shop"
+    assert policy.postage_payer("exchange", shop_at_fault=False) == "shopper"
+    assert policy.postage_payer("wrong_item", shop_at_fault=False) == "shop"
+
+
+def test_wrong_item_reship_only_when_postage_costs_more_than_the_item() -> None:
+    assert policy.wrong_item_remedy(True, Decimal("20"), Decimal("5")) == "keep_with_compensation"
+    assert policy.wrong_item_remedy(False, Decimal("20.01"), Decimal("20")) == "reship"
+    assert policy.wrong_item_remedy(False, Decimal("20"), Decimal("20")) == "return_and_exchange"
+
+
+def test_quality_within_three_days_unworn_is_on_the_shop() -> None:
+    now = datetime(2026, 11, 23, 12, 0)
+    assert policy.quality_remedy(now - timedelta(days=3), now, worn=False) == "return_or_repair_at_shop_cost"
+    assert policy.quality_remedy(now - timedelta(days=3, seconds=1), now, worn=False) == "compensation"
+    assert policy.quality_remedy(now - timedelta(days=1), now, worn=True) == "compensation"
+
+
+def test_damaged_missing_and_exchange_remedies() -> None:
+    assert policy.damaged_remedy(signed_for=True) == "photos_then_compensation_or_exchange"
+    assert policy.damaged_remedy(signed_for=False) == "return"
+    assert policy.missing_item_remedy(True, True) == "wait_for_split_parcel"
+    assert policy.missing_item_remedy(False, True) == "reship_with_coupon"
+    assert policy.missing_item_remedy(False, False) == "photos_then_reship"
+    assert policy.exchange_payment(True, Decimal("50")) == 0
+    assert policy.exchange_payment(False, Decimal("50")) == Decimal("50")
+    assert policy.exchange_payment(False, Decimal("-30")) == 0
