@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import Conversation, OrderNote, Photo
+from bot.models import ChatMessage, Conversation, OrderNote, Photo
 from tests.conftest import ROOT, Stack, free_port, token_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -242,3 +242,31 @@ def test_supervisor_disables_an_agent_whose_console_closes(browser: Browser, sta
     finally:
         lin.locator('#agents button[data-agent="dawei"]').click()  # enable again for the other tests
         expect(lin.locator('#agents button[data-agent="dawei"]')).to_have_text(re.compile("Disable"))
+
+
+def test_a_message_typed_before_the_chat_connects_is_sent_once(browser: Browser, stack: Stack) -> None:
+    context = browser.new_context(locale="zh-CN")
+    context.add_init_script("localStorage.setItem('shopper', 'u1024');")
+    page = context.new_page()
+    # Hold the socket.io client back: the shopper types before the widget can connect.
+    held: list = []
+    page.route("**/static/vendor/socket.io.min.js", lambda route: held.append(route))
+    page.goto(stack.gateway + "/", wait_until="domcontentloaded")  # "load" would wait for the held script
+    page.click("#chat-bubble")
+    say(page, "羽绒服是什么材质的")
+    expect(page.locator(".msg.shopper.pending")).to_have_count(1)
+    page.wait_for_timeout(500)
+    held[0].continue_()
+    page.unroute("**/static/vendor/socket.io.min.js")
+    expect(page.locator(".msg.bot").last).to_contain_text("白鸭绒")
+    expect(page.locator(".msg.pending")).to_have_count(0)
+    expect(page.locator(".msg.shopper")).to_have_count(1)
+    shown = [m.strip() for m in page.locator(".msg").all_inner_texts()]
+    page.reload()
+    expect(page.locator(".msg.bot").last).to_contain_text("白鸭绒")
+    assert [m.strip() for m in page.locator(".msg").all_inner_texts()] == shown
+    with Session(stack.engine) as s:
+        stored = s.execute(select(ChatMessage.text).where(ChatMessage.conversation_id == "u1024",
+                                                          ChatMessage.role == "shopper")).scalars().all()
+    assert stored.count("羽绒服是什么材质的") == 1
+    context.close()

@@ -152,7 +152,11 @@
     socket.on("disconnect", offline);
     socket.on("connect_error", offline);
     socket.on("identity", (i) => {
+      // Messages typed before the gateway said who this is join this identity's pending list.
+      const early = JSON.parse(store.get("pending:none", "[]"));
+      store.set("pending:none", null);
       who = i;
+      if (early.length) savePending(loadPending().concat(early));
       if (!i.shopper) store.set("visitor", i.session_id);
     });
     socket.on("session_confirm", () => socket.emit("history_request", {}));
@@ -172,6 +176,8 @@
   }
 
   function emit(p) {
+    // Not connected yet: it stays pending and goes out when the history arrives.
+    if (!socket || !socket.connected || !who) return;
     socket.emit("user_uttered", { message: p.message, customData: { language: lang, client_id: p.client_id } }, (ack) => {
       const li = list.querySelector('[data-client-id="' + p.client_id + '"]');
       if (ack && !ack.ok && ack.error === "busy") {
@@ -179,20 +185,20 @@
         return;
       }
       savePending(loadPending().filter((x) => x.client_id !== p.client_id));
-      if (li && ack && ack.ok && ack.duplicate && seen.has(ack.id)) {
-        li.remove();  // stored before the reload: the history already shows it
-      } else if (li && ack && ack.ok) {
-        li.classList.remove("pending");
-        if (ack.id) { li.dataset.id = ack.id; seen.add(ack.id); }
-      } else if (li && ack && !ack.ok) {
-        li.remove();
-      }
+      if (!li || !ack) return;
+      if (!ack.ok) { li.remove(); return; }
+      // The same message can be acknowledged twice (sent, then resent when the history
+      // arrived); it is only a duplicate on screen if another element already shows it.
+      const shown = ack.id && list.querySelector('[data-id="' + ack.id + '"]');
+      if (shown && shown !== li) { li.remove(); return; }
+      li.classList.remove("pending");
+      if (ack.id) { li.dataset.id = ack.id; seen.add(ack.id); }
     });
   }
 
   function send(message, shown) {
     message = message.trim();
-    if (!message || !socket) return;
+    if (!message) return;
     const p = { client_id: newId(), message: message, shown: shown || message };
     savePending(loadPending().concat([p]));
     render({ role: "shopper", text: p.shown }, { pending: true, clientId: p.client_id });
