@@ -1,6 +1,8 @@
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -62,41 +64,39 @@ def test_seed_is_deterministic(tmp_path: Path) -> None:
     assert numbers[0] == numbers[1]
 
 
-def test_if_missing_keeps_a_fresh_shop_and_replaces_an_old_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def own_shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], Engine]]:
+    """`python -m bot.seed` pointed at a database of this test's own; gives the process engine."""
     from bot import db
 
-    url = f"sqlite:///{tmp_path / 'keep.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'own.db'}")
     db.get_engine.cache_clear()
     try:
-        seed_main(["--if-missing"])
-        first = seeded_at(db.get_engine())
-        seed_main(["--if-missing"])
-        assert seeded_at(db.get_engine()) == first
-        seed_main(["--if-missing", "--max-age-hours", "0"])
-        assert seeded_at(db.get_engine()) > first  # type: ignore[operator]
+        yield db.get_engine
     finally:
         db.get_engine.cache_clear()
 
 
-def test_an_older_schema_is_rebuilt(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_if_missing_keeps_a_fresh_shop_and_replaces_an_old_one(own_shop: Callable[[], Engine]) -> None:
+    seed_main(["--if-missing"])
+    first = seeded_at(own_shop())
+    seed_main(["--if-missing"])
+    assert seeded_at(own_shop()) == first
+    seed_main(["--if-missing", "--max-age-hours", "0"])
+    assert seeded_at(own_shop()) > first  # type: ignore[operator]
+
+
+def test_an_older_schema_is_rebuilt(own_shop: Callable[[], Engine]) -> None:
     from sqlalchemy import text
 
-    from bot import db
     from bot.seed import schema_current
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    db.get_engine.cache_clear()
-    try:
-        seed_main(["--if-missing"])
-        engine = db.get_engine()
-        assert schema_current(engine)
-        first = seeded_at(engine)
-        with engine.begin() as conn:  # a shop made by an older version of the code
-            conn.execute(text("ALTER TABLE agents DROP COLUMN session_version"))
-        assert not schema_current(engine)
-        seed_main(["--if-missing"])
-        assert schema_current(engine) and seeded_at(engine) > first  # type: ignore[operator]
-    finally:
-        db.get_engine.cache_clear()
+    seed_main(["--if-missing"])
+    engine = own_shop()
+    assert schema_current(engine)
+    first = seeded_at(engine)
+    with engine.begin() as conn:  # a shop made by an older version of the code
+        conn.execute(text("ALTER TABLE agents DROP COLUMN session_version"))
+    assert not schema_current(engine)
+    seed_main(["--if-missing"])
+    assert schema_current(engine) and seeded_at(engine) > first  # type: ignore[operator]
