@@ -1,13 +1,20 @@
-"""Return intake: find the order and item, check the window, open a numbered case."""
+"""After-sales (售后): one form and one engine for every kind of case in policy.CASES.
+
+`case_form` asks for what the kind's spec collects (order, item, reason, the
+size wanted, whether the parcel was signed for, whether to keep a wrong item);
+`action_submit_case` opens the numbered case with the spec's starting status,
+note, deadline and remedy, and asks for the evidence photos the spec names.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import (
@@ -16,140 +23,236 @@ from actions.common import (
     ShopAction,
     item_label,
     latest_entity,
-    order_button,
-    order_number,
     pick,
     shop_time,
 )
+from actions.forms import ShopFormValidation, SubmitAction, latest_intent
+from actions.orders import this_order, user_texts_since
 from bot import policy, shop
-from bot.models import Order, OrderItem
+from bot.models import AfterSalesCase, Order, OrderItem
+from bot.text import refused_at_door
 
-TASK = "return_request"
+KIND_FOR_INTENT = {
+    "return_request": "return",
+    "exchange_request": "exchange",
+    "repair_request": "repair",
+    "wrong_or_missing_item": "wrong_item",
+    "damaged_item": "damaged",
+    "quality_issue": "quality",
+}
+KIND_NAMES = {
+    "return": ("退货", "return"), "exchange": ("换货", "exchange"), "repair": ("维修", "repair"),
+    "refund_only": ("仅退款", "refund"), "wrong_item": ("错发", "wrong item"),
+    "missing_item": ("少发", "missing item"), "damaged": ("运输破损", "damaged parcel"),
+    "quality": ("质量问题", "quality problem"), "compensation": ("补偿", "compensation"),
+}
+STATUS_NEXT = {
+    # status → (zh, en): where the case stands and what happens next
+    "open": ("处理中", "being handled", "客服会在 {resolve_hours} 小时内处理完毕", "we'll resolve it within {resolve_hours} hours"),
+    "awaiting_photos": ("等待照片", "waiting for photos", "请在聊天窗口点「图片」上传照片",
+                        "please upload the photos with the photo button in this chat"),
+    "awaiting_return": ("等待寄回", "waiting for the parcel", "请按售后地址寄回，我们收到后马上处理",
+                        "please send it to our after-sales address; we'll handle it as soon as it arrives"),
+    "received": ("已收到退回商品", "item received", "正在检查，确认后马上办理", "we're checking it and will act right away"),
+    "refunded": ("已退款", "refunded", "款项原路退回，{refund_days} 个工作日到账",
+                 "the money reaches you within {refund_days} working days"),
+    "repairing": ("维修中", "being repaired", "修好后寄回并告知快递单号",
+                  "we'll ship it back and send you the tracking number"),
+    "closed": ("已完成", "closed", "如还有问题随时找我", "tell me if anything else comes up"),
+    "rejected": ("未通过", "declined", "如有疑问可以转人工", "ask for a person if you disagree"),
+}
+_REFUND_ONLY = ("仅退款", "只退款", "不退货", "refund only", "just a refund", "without returning")
+_MISSING = ("少", "漏", "没收到", "只收到", "只有", "missing", "only got", "only the", "never arrived", "where is the rest",
+            "empty", "空的", "not included", "没有")
 
 
-def _pick_item(
-    s: Session, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, lang: str
-) -> Optional[OrderItem]:
+def kind_from_message(tracker: Tracker) -> Optional[str]:
+    intent = latest_intent(tracker) or ""
+    text = (tracker.latest_message.get("text") or "").lower()
+    kind = KIND_FOR_INTENT.get(intent)
+    if kind == "return" and any(w in text for w in _REFUND_ONLY):
+        return "refund_only"
+    if kind == "wrong_item" and any(w in text for w in _MISSING) and not any(
+            w in text for w in ("不对", "错", "wrong", "instead", "different", "someone else")):
+        return "missing_item"
+    return kind
+
+
+def kind_name(kind: str, lang: str) -> str:
+    zh, en = KIND_NAMES.get(kind, (kind, kind))
+    return pick(lang, zh, en)
+
+
+def item_buttons(order: Order, lang: str) -> list[dict[str, str]]:
+    return [{"title": item_label(i, lang), "payload": f'/inform{{"order_item":"{i.id}"}}'} for i in order.items]
+
+
+def pick_item(s: Session, tracker: Tracker, order: Order) -> Optional[OrderItem]:
+    """The item this message names: a button's item id, else a product named in the text."""
     if len(order.items) == 1:
         return order.items[0]
+    chosen = latest_entity(tracker, "order_item")
+    if chosen:
+        return next((i for i in order.items if str(i.id) == chosen), None)
     named = shop.match_products(s, latest_entity(tracker, "product"), tracker.latest_message.get("text"))
     ids = {p.id for p in named}
-    chosen = [i for i in order.items if i.sku.product_id in ids]
-    if len(chosen) == 1:
-        return chosen[0]
-    dispatcher.utter_message(
-        response="utter_choose_return_item",
-        order_id=order.order_no,
-        buttons=[
-            {
-                "title": item_label(i, lang),
-                "payload": (
-                    f'/inform{{"order_id":"{order.order_no}",'
-                    f'"product":"{pick(lang, i.sku.product.name_zh, i.sku.product.name_en)}"}}'
-                ),
-            }
-            for i in order.items
-        ],
-    )
-    return None
+    matching = [i for i in order.items if i.sku.product_id in ids]
+    return matching[0] if len(matching) == 1 else None
 
 
-def _explain_ineligible(dispatcher: CollectingDispatcher, order: Order, check: policy.ReturnCheck) -> None:
-    if check.reason == "window_passed":
-        dispatcher.utter_message(
-            response="utter_return_window_passed",
-            order_id=order.order_no,
-            days=str(check.days_since_receipt),
-            window=str(policy.RETURN_WINDOW.days),
-        )
-    else:
-        dispatcher.utter_message(response=f"utter_return_{check.reason}", order_id=order.order_no, **policy.figures())
+class ValidateCaseForm(ShopFormValidation):
+    flow = "case"
 
-
-def request_return(
-    dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
-) -> Events:
-    shopper = tracker.sender_id
-    # "I want to return it" right after discussing an order means that order.
-    named = order_number(tracker, use_slot=False)
-    number = named or order_number(tracker, use_slot=True)
-    if number:
-        order = shop.find_order(s, shopper, number)
-        if order is None:
-            dispatcher.utter_message(response="utter_order_not_found", order_id=number[:32])
-            return [SlotSet("pending_task", TASK)]
-    else:
-        candidates = shop.returnable_orders(s, shopper, now)
-        if len(candidates) == 1:
-            order = candidates[0]
-        elif candidates:
-            dispatcher.utter_message(
-                response="utter_choose_return_order",
-                buttons=[order_button(o, lang) for o in candidates],
-            )
-            return [SlotSet("pending_task", TASK)]
-        else:
-            dispatcher.utter_message(
-                response="utter_return_no_candidates", window=str(policy.RETURN_WINDOW.days)
-            )
-            return [SlotSet("pending_task", TASK)]
-
-    check = policy.return_check(order.status, order.delivered_at, now)
-    if not check.eligible:
-        _explain_ineligible(dispatcher, order, check)
-        others = [o for o in shop.returnable_orders(s, shopper, now) if o.id != order.id] if not named else []
-        if others:
-            # The order in context cannot be returned, but others can: offer them.
-            dispatcher.utter_message(
-                response="utter_choose_return_order", buttons=[order_button(o, lang) for o in others]
-            )
-            return [SlotSet("order_id", None), SlotSet("pending_task", TASK)]
-        return [SlotSet("order_id", order.order_no), SlotSet("pending_task", None)]
-
-    item = _pick_item(s, dispatcher, tracker, order, lang)
-    if item is None:
-        return [SlotSet("order_id", order.order_no), SlotSet("pending_task", TASK)]
-
-    existing = shop.open_case_for_item(s, item, "return")
-    if existing is not None:
-        dispatcher.utter_message(
-            response="utter_return_already_open",
-            case_no=existing.case_no,
-            item=item_label(item, lang),
-            address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
-        )
-        return [SlotSet("order_id", order.order_no), SlotSet("pending_task", None)]
-
-    reason = tracker.latest_message.get("text") or ""
-    if reason.startswith("/"):  # a button press carries no reason of its own
-        reason = ""
-    case = shop.create_case(s, order, item, "return", reason, now)
-    order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
-    shop.add_note_once(
-        s, order, kind=f"return_{case.case_no}", flag="red", author=BOT_AUTHOR,
-        text=(policy.case_note("return", case_no=case.case_no,
-                               item=f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}")
-              + f" — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
-    )
-    dispatcher.utter_message(
-        response="utter_return_created",
-        case_no=case.case_no,
-        order_id=order.order_no,
-        item=item_label(item, lang),
-        address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
-        deadline=shop_time(order.transaction_deadline)[:10],
-        **policy.figures(),
-    )
-    return [
-        SlotSet("order_id", order.order_no),
-        SlotSet("case_no", case.case_no),
-        SlotSet("pending_task", None),
-    ]
-
-
-class ActionRequestReturn(ShopAction):
     def name(self) -> str:
-        return "action_request_return"
+        return "validate_case_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        kind = tracker.get_slot("case_kind")
+        if self.activating(tracker):
+            kind = kind_from_message(tracker) or "return"  # what this form is about to become
+        if kind not in policy.CASES:
+            return ["case_kind", "order_id", "order_item"]
+        return ["case_kind", *policy.CASES[kind].collect]
+
+    # --- kind ------------------------------------------------------------------------------------
+
+    def extract_case_kind(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        kind = kind_from_message(tracker)
+        if self.activating(tracker):
+            return {"case_kind": kind or "return"}
+        return {}
+
+    def validate_case_kind(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"case_kind": value if value in policy.CASES else "return"}
+
+    # --- order -----------------------------------------------------------------------------------
+
+    def check(self, tracker: Tracker, order: Order) -> policy.OrderCheck:
+        spec = policy.CASES[tracker.get_slot("case_kind") or "return"]
+        found = spec.eligible(order.status, order.delivered_at, self.now)
+        return policy.OrderCheck(found.eligible, found.reason)
+
+    def explain_refusal(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str) -> None:
+        kind = tracker.get_slot("case_kind") or "return"
+        values: dict[str, Any] = {"order_id": order.order_no, "kind": kind_name(kind, self.lang(tracker)),
+                                  **policy.figures()}
+        if reason == "window_passed" and order.delivered_at is not None:
+            values["days"] = str(max((self.now - order.delivered_at).days, 0))
+        dispatcher.utter_message(response=f"utter_case_refused_{reason}", **values)
+
+    def order_accepted(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str
+    ) -> dict[str, Any]:
+        slots = self.accept("order_id", order.order_no)
+        item = pick_item(self.s, tracker, order)
+        if item is not None and "order_item" in policy.CASES[tracker.get_slot("case_kind") or "return"].collect:
+            slots.update(self._item_ok(dispatcher, tracker, item))
+        return slots
+
+    # --- item ------------------------------------------------------------------------------------
+
+    def extract_order_item(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        order = this_order(self.s, tracker)
+        if order is None or tracker.get_slot("requested_slot") != "order_item":
+            return {}
+        item = pick_item(self.s, tracker, order)
+        if item is not None:
+            return {"order_item": str(item.id)}
+        if latest_intent(tracker) in ("inform", "affirm"):
+            return {"order_item": "?"}
+        return {}
+
+    def validate_order_item(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"order_item": None}
+        order = this_order(self.s, tracker)
+        item = next((i for i in order.items if str(i.id) == str(value)), None) if order else None
+        if item is None:
+            return self.refuse(dispatcher, tracker, "order_item", "utter_item_not_in_order",
+                               order_id=tracker.get_slot("order_id") or "-")
+        return self._item_ok(dispatcher, tracker, item)
+
+    def _item_ok(self, dispatcher: CollectingDispatcher, tracker: Tracker, item: OrderItem) -> dict[str, Any]:
+        kind = tracker.get_slot("case_kind") or "return"
+        existing = shop.open_case_for_item(self.s, item, kind)
+        if existing is not None:
+            dispatcher.utter_message(
+                response="utter_case_already_open", case_no=existing.case_no,
+                item=item_label(item, self.lang(tracker)), kind=kind_name(kind, self.lang(tracker)),
+            )
+            return self.finish(order_item=None)
+        return self.accept("order_item", str(item.id))
+
+    # --- what the kind collects ----------------------------------------------------------------------
+
+    def validate_case_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"case_reason": None}
+        text = str(value).strip()
+        if not text or text.startswith("/"):
+            return self.refuse(dispatcher, tracker, "case_reason", "utter_case_reason_empty")
+        return self.accept("case_reason", text[:1000])
+
+    def extract_wanted(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("case_kind") != "exchange":
+            return {}
+        size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
+        product = latest_entity(tracker, "product")
+        if size or color:
+            # "M码太大了，换S": the last size named is the one wanted.
+            sizes = list(tracker.get_latest_entity_values("size"))
+            return {"wanted": f"{color or ''}/{sizes[-1] if sizes else ''}"}
+        if tracker.get_slot("requested_slot") == "wanted":
+            if product:
+                return {"wanted": f"product:{product}"}
+            if latest_intent(tracker) in ("inform", "affirm", "exchange_request"):
+                return {"wanted": "?"}
+        return {}
+
+    def validate_wanted(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"wanted": None}
+        if value == "?":
+            return self.refuse(dispatcher, tracker, "wanted", "utter_wanted_unclear")
+        return self.accept("wanted", str(value)[:64])
+
+    def extract_signed_for(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("case_kind") == "damaged" and refused_at_door(tracker.latest_message.get("text") or ""):
+            return {"signed_for": False}
+        return {}
+
+    def validate_signed_for(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"signed_for": value} if value is None else self.accept("signed_for", bool(value))
+
+    def validate_keep_item(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return {"keep_item": value} if value is None else self.accept("keep_item", bool(value))
+
+
+class ActionAskOrderItem(ShopAction):
+    def name(self) -> str:
+        return "action_ask_order_item"
 
     def needs_shopper(self, tracker: Tracker) -> bool:
         return True
@@ -157,4 +260,157 @@ class ActionRequestReturn(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:
-        return request_return(dispatcher, tracker, s, lang, now)
+        order = this_order(s, tracker)
+        if order is not None:
+            dispatcher.utter_message(response="utter_ask_order_item", order_id=order.order_no,
+                                     buttons=item_buttons(order, lang))
+        return []
+
+
+# --- the engine ----------------------------------------------------------------------------------------
+
+def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker, now: datetime) -> str:
+    if kind == "wrong_item":
+        value = item.unit_price if item else order.total
+        return policy.wrong_item_remedy(bool(tracker.get_slot("keep_item")), policy.RETURN_POSTAGE, value)
+    if kind == "quality" and order.delivered_at is not None:
+        worn = any(w in str(tracker.get_slot("case_reason") or "").lower()
+                   for w in ("穿了", "穿过", "洗了", "洗过", "wore", "worn", "washed", "wash"))
+        return policy.quality_remedy(order.delivered_at, now, worn)
+    if kind == "damaged":
+        return policy.damaged_remedy(tracker.get_slot("signed_for") is not False)
+    if kind == "missing_item":
+        return policy.missing_item_remedy(other_parcel_on_its_way=False, shop_at_fault=False)
+    return kind
+
+
+REMEDY_NOTES = {
+    "keep_with_compensation": "买家同意保留，登记补偿", "reship": "运费高于商品价值，直接补发",
+    "return_and_exchange": "退回后换货", "return_or_repair_at_shop_cost": "签收{quality_days}天内：退货或维修，运费由店铺承担",
+    "compensation": "超过{quality_days}天或已穿着：协商补偿，买家不接受由主管决定",
+}
+
+
+class ActionSubmitCase(SubmitAction):
+    """One engine for every kind: the numbered case, its note, deadline, remedy and evidence request."""
+
+    required = ("case_kind", "order_id")
+
+    def name(self) -> str:
+        return "action_submit_case"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        kind = str(tracker.get_slot("case_kind"))
+        spec = policy.CASES[kind]
+        order = this_order(s, tracker)
+        if order is None or any(tracker.get_slot(slot) is None for slot in spec.collect):
+            return []
+        item_id = tracker.get_slot("order_item")
+        item = next((i for i in order.items if str(i.id) == str(item_id)), None)
+        if kind == "damaged" and tracker.get_slot("signed_for") is False:
+            # Refused at the door: the parcel comes back to us; an ordinary return, no photos.
+            kind, spec = "return", policy.CASES["return"]
+        reason = str(tracker.get_slot("case_reason") or "")
+        if not reason:
+            reason = " / ".join(t for t in user_texts_since(tracker, "case_form") if not t.startswith("/"))[:1000]
+        remedy = _remedy(kind, order, item, tracker, now)
+        case = shop.create_case(s, order, item, kind, reason, now)
+        case.remedy = remedy
+        case.wanted = tracker.get_slot("wanted") if kind == "exchange" else None
+        if kind == "repair":
+            case.progress = f"{shop_time(now)[:10]} 登记返修"
+        if spec.extends_transaction:
+            order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
+        item_zh = f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}" if item else "整单"
+        note = policy.case_note(kind, case_no=case.case_no, item=item_zh, reason=reason[:60],
+                                wanted=str(case.wanted or ""),
+                                remedy=REMEDY_NOTES.get(remedy, remedy).format(**policy.figures()))
+        shop.add_note_once(s, order, kind=f"{kind}_{case.case_no}", flag="red", author=BOT_AUTHOR,
+                           text=f"{note} — {BOT_AUTHOR} — {shop_time(now)[:10]}")
+        response = f"utter_case_created_{kind}"
+        if kind in ("wrong_item", "quality") or (kind == "return" and tracker.get_slot("case_kind") == "damaged"):
+            response = f"utter_case_created_{kind}_{remedy}" if kind != "return" else "utter_case_created_damaged_refused"
+        dispatcher.utter_message(
+            response=response,
+            case_no=case.case_no, order_id=order.order_no,
+            item=item_label(item, lang) if item else pick(lang, "整单", "the whole order"),
+            address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
+            deadline=shop_time(order.transaction_deadline)[:10], wanted=str(case.wanted or "").strip("/"),
+            **policy.figures(),
+        )
+        if spec.evidence:
+            dispatcher.utter_message(json_message={"photo_request": {"case_no": case.case_no,
+                                                                      "evidence": list(spec.evidence)}})
+        return [SlotSet("case_no", case.case_no)]
+
+
+# --- where do my cases stand -------------------------------------------------------------------------
+
+def case_line(case: AfterSalesCase, lang: str) -> str:
+    status_zh, status_en, next_zh, next_en = STATUS_NEXT.get(case.status, STATUS_NEXT["open"])
+    what = item_label(case.item, lang) if case.item else pick(lang, "整单", "whole order")
+    next_step = pick(lang, next_zh, next_en).format(**policy.figures())
+    if case.kind == "repair" and case.progress:
+        next_step = f"{next_step} ({case.progress})" if lang == "en" else f"{next_step}（{case.progress}）"
+    if case.return_tracking_no:
+        next_step += pick(lang, f"，寄回单号 {case.return_tracking_no}", f"; tracking number {case.return_tracking_no}")
+    if lang == "en":
+        return f"{case.case_no} · {kind_name(case.kind, lang)} · {what}: {status_en}. Next: {next_step}"
+    return f"{case.case_no} · {kind_name(case.kind, lang)} · {what}：{status_zh}。{next_step}"
+
+
+class ActionCaseStatus(ShopAction):
+    def name(self) -> str:
+        return "action_case_status"
+
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        named = latest_entity(tracker, "case_no")
+        if named:
+            case = shop.find_case(s, tracker.sender_id, named.strip().upper()[:32])
+            if case is None:
+                dispatcher.utter_message(response="utter_case_not_found", case_no=named.strip()[:32])
+                return []
+            cases = [case]
+        else:
+            cases = shop.shopper_cases(s, tracker.sender_id, limit=5)
+        if not cases:
+            dispatcher.utter_message(response="utter_no_cases")
+            return []
+        dispatcher.utter_message(response="utter_case_list", cases="\n".join(case_line(c, lang) for c in cases))
+        return [SlotSet("case_no", cases[0].case_no)]
+
+
+class ActionRefundStatus(ShopAction):
+    """When the money comes back, from the rules and the shopper's own cases and cancellations."""
+
+    def name(self) -> str:
+        return "action_refund_status"
+
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        money_cases = [c for c in shop.shopper_cases(s, tracker.sender_id, limit=10)
+                       if c.kind in ("return", "refund_only", "compensation") and c.status not in ("closed", "rejected")]
+        cancelled = [o for o in shop.orders_with_status(s, tracker.sender_id, ["cancelled"], limit=3)
+                     if o.paid_at is not None and o.cancelled_at is not None]
+        if not money_cases and not cancelled:
+            dispatcher.utter_message(response="utter_refund_rules", **policy.figures())
+            return []
+        lines = [case_line(c, lang) for c in money_cases]
+        for order in cancelled:
+            lines.append(pick(lang, f"{order.order_no} · 已取消 {shop_time(order.cancelled_at)[:10]}：¥{order.total} 原路退回",
+                              f"{order.order_no} · cancelled {shop_time(order.cancelled_at)[:10]}: "
+                              f"¥{order.total} back to your payment method"))
+        dispatcher.utter_message(response="utter_refund_status", refunds="\n".join(lines), **policy.figures())
+        return []
+

@@ -16,11 +16,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from bot import identity
+from bot import identity, policy, shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
 from bot.db import get_sessionmaker
-from bot.models import Order, OrderItem
+from bot.models import Order, OrderItem, OrderNote
 from bot.text import detect_language, find_order_numbers
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,18 @@ def order_button(order: Order, lang: str, intent: str = "inform") -> dict[str, s
         "title": f"{order.order_no} · {name}{extra} · {shop_time(order.created_at)[:10]}",
         "payload": f'/{intent}{{"order_id":"{order.order_no}"}}',
     }
+
+
+def write_note(
+    s: Session, order: Order, kind: str, now: datetime, *, note: str, flag: Optional[str] = "red",
+    once: bool = True, **values: str,
+) -> bool:
+    """A note on the order in the shop's format: "content — author — date" (policy.ORDER_NOTES)."""
+    text = f"{policy.order_note(note, **values)} — {BOT_AUTHOR} — {shop_time(now)[:10]}"
+    if once:
+        return shop.add_note_once(s, order, kind=kind, flag=flag, author=BOT_AUTHOR, text=text)
+    s.add(OrderNote(order_id=order.id, kind=kind, flag=flag, author=BOT_AUTHOR, text=text))
+    return True
 
 
 class ShopAction(Action, ABC):

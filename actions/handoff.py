@@ -12,6 +12,7 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import leave_form
 from bot import policy
 
 REASONS = {
@@ -19,21 +20,29 @@ REASONS = {
     "bad_review": ("bad_review", "utter_handoff_review"),
     "human_handoff": ("human_request", "utter_handoff"),
     "nlu_fallback": ("fallback", "utter_handoff_fallback"),
+    "bargain": ("needs_decision", "utter_handoff_bargain"),
 }
 
 
-def handoff(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str]) -> list[dict[str, Any]]:
+def handoff(
+    dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], extra: Optional[dict[str, Any]] = None
+) -> list[dict[str, Any]]:
+    """Queue the conversation for a person; a form in progress ends here (the agent takes it from the facts)."""
     reason, response = REASONS.get(intent or "", ("human_request", "utter_handoff"))
     facts = {
         key: tracker.get_slot(key)
-        for key in ("order_id", "case_no", "product_code", "language")
+        for key in ("order_id", "last_order", "case_no", "product_code", "language")
         if tracker.get_slot(key)
     }
+    form = (tracker.active_loop or {}).get("name")
+    if form:
+        facts["form"] = form
+    facts.update(extra or {})
     facts["message"] = (tracker.latest_message.get("text") or "")[:500]
     dispatcher.utter_message(
         response=response, json_message={"handoff": {"reason": reason, "intent": intent, "facts": facts}}
     )
-    return []
+    return leave_form(tracker)
 
 
 class ActionRequestHandoff(Action):

@@ -1,31 +1,36 @@
-"""Where is my order: the 48 h shipping promise and the 24/48/72 h tracking rules."""
+"""Orders (售中): where is it, please ship it, cancel it, change it, invoice it.
+
+Each flow is a form: `Validate<Flow>Form` checks the answers against the
+shopper's own orders and policy.ORDER_FLOWS; the submit action acts on the
+order (conditional UPDATEs in bot.shop) and writes the shop's notes.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import (
-    BOT_AUTHOR,
     Events,
     ShopAction,
     courier_name,
     item_label,
     items_label,
-    order_button,
-    order_number,
+    latest_entity,
     pick,
     shop_time,
+    write_note,
 )
+from actions.forms import ShopFormValidation, SubmitAction, latest_intent
 from bot import policy, shop
-from bot.models import Order
-
-TASK = "order_status"
-
+from bot.models import Order, OrderItem, Sku
+from bot.text import find_tax_number, is_urgent, means_personal
 
 STATUS_NAMES = {
     "unpaid": ("待付款", "awaiting payment"), "paid": ("待发货", "paid, not shipped"),
@@ -65,12 +70,7 @@ def _report(
                 response="utter_order_paid_within", deadline=shop_time(check.deadline), **common
             )
         else:
-            shop.add_note_once(
-                s, order, kind="ship_overdue_followup", flag="red", author=BOT_AUTHOR,
-                text=(f"超{policy.figures()['ship_hours']}小时未发货，买家催发货：已登记跟进，查明原因（漏发/缺货）并告知发货时间，"
-                      f"赠送小礼品 — {BOT_AUTHOR} — {shop_time(now)[:10]}"),
-            )
-            dispatcher.utter_message(response="utter_order_paid_overdue", **common)
+            _register_overdue(dispatcher, s, order, lang, now)
     elif order.status == "shipped":
         _report_transit(dispatcher, s, order, lang, now, common)
     elif order.status in ("delivered", "completed"):
@@ -79,6 +79,20 @@ def _report(
         )
     else:
         dispatcher.utter_message(response="utter_order_cancelled", **common)
+
+
+def _register_overdue(
+    dispatcher: CollectingDispatcher, s: Session, order: Order, lang: str, now: datetime
+) -> None:
+    """Past the promise: a follow-up on the order, a small gift, the reason and a new date."""
+    sold_out = any(i.sku.stock <= 0 for i in order.items)
+    ship_by = shop_time(policy.overdue_ship_by(now))
+    write_note(s, order, "ship_overdue_followup", now, note="ship_overdue_followup",
+               cause="缺货，待补货" if sold_out else "仓库漏发，优先安排", ship_by=ship_by)
+    dispatcher.utter_message(
+        response="utter_order_paid_overdue_restock" if sold_out else "utter_order_paid_overdue",
+        order_id=order.order_no, items=items_label(order, lang), ship_by=ship_by, **policy.figures(),
+    )
 
 
 def _report_transit(
@@ -97,48 +111,106 @@ def _report_transit(
         **common,
     }
     if check.state == "stale":
-        shop.add_note_once(
-            s, order, kind="courier_chase", flag="red", author=BOT_AUTHOR,
-            text=f"物流{check.hours_quiet}小时无更新，已联系快递核实 — {BOT_AUTHOR} — {shop_time(now)[:10]}",
-        )
+        write_note(s, order, "courier_chase", now, note="courier_chase", hours=str(check.hours_quiet))
     elif check.state == "lost":
-        shop.add_note_once(
-            s, order, kind="lost_claim", flag="red", author=BOT_AUTHOR,
-            text=(f"物流{check.hours_quiet}小时无更新，按丢件处理：向快递索赔并立即补发 — "
-                  f"{BOT_AUTHOR} — {shop_time(now)[:10]}"),
-        )
+        write_note(s, order, "lost_claim", now, note="lost_claim", hours=str(check.hours_quiet))
     dispatcher.utter_message(response=f"utter_order_shipped_{check.state}", **details)
 
 
-def check_order_status(
-    dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
-) -> Events:
-    shopper = tracker.sender_id
-    number = order_number(tracker, use_slot=False)
-    if number:
-        order = shop.find_order(s, shopper, number)
-        if order is None:
-            dispatcher.utter_message(response="utter_order_not_found", order_id=number[:32])
-            return [SlotSet("pending_task", TASK)]
-        report_order(dispatcher, s, order, lang, now)
-        return [SlotSet("order_id", order.order_no), SlotSet("pending_task", None)]
-    open_orders = shop.orders_with_status(s, shopper, shop.OPEN_STATUSES)
-    if len(open_orders) == 1:
-        report_order(dispatcher, s, open_orders[0], lang, now)
-        return [SlotSet("order_id", open_orders[0].order_no), SlotSet("pending_task", None)]
-    candidates = open_orders or shop.recent_orders(s, shopper, limit=3)
-    if not candidates:
-        dispatcher.utter_message(response="utter_no_orders")
-        return [SlotSet("pending_task", None)]
-    dispatcher.utter_message(
-        response="utter_choose_order", buttons=[order_button(o, lang) for o in candidates]
-    )
-    return [SlotSet("pending_task", TASK)]
+def this_order(s: Session, tracker: Tracker) -> Optional[Order]:
+    number = tracker.get_slot("order_id")
+    return shop.find_order(s, tracker.sender_id, str(number)) if number else None
 
 
-class ActionCheckOrderStatus(ShopAction):
+# --- where is my order --------------------------------------------------------------------------
+
+class ValidateOrderStatusForm(ShopFormValidation):
+    flow = "order_status"
+
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+
+class ActionCheckOrderStatus(SubmitAction):
     def name(self) -> str:
         return "action_check_order_status"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        if order is not None:
+            report_order(dispatcher, s, order, lang, now)
+        return []
+
+
+# --- please ship it (催发货) -----------------------------------------------------------------------
+
+class ValidateUrgeShipmentForm(ShopFormValidation):
+    flow = "urge_shipment"
+
+    def name(self) -> str:
+        return "validate_urge_shipment_form"
+
+    def explain_refusal(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str) -> None:
+        if reason == "shipped":
+            # Already on its way (or delivered): the useful answer is where it is.
+            report_order(dispatcher, self.s, order, self.lang(tracker), self.now)
+            return
+        super().explain_refusal(dispatcher, tracker, order, reason)
+
+
+class ActionUrgeShipment(SubmitAction):
+    def name(self) -> str:
+        return "action_urge_shipment"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        if order is None:
+            return []
+        if order.status != "paid":
+            report_order(dispatcher, s, order, lang, now)
+            return []
+        check = policy.shipping_check(order.paid_at, now)
+        if check.state == "within_promise":
+            dispatcher.utter_message(
+                response="utter_urge_within_promise", order_id=order.order_no,
+                deadline=shop_time(check.deadline), **policy.figures(),
+            )
+        else:
+            _register_overdue(dispatcher, s, order, lang, now)
+        return []
+
+
+# --- cancel before shipment ------------------------------------------------------------------------
+
+class ConfirmMixin(ShopFormValidation):
+    def validate_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None or tracker.get_slot("order_id") is None:
+            # The order changed in this very message: the question is asked again for the new one.
+            return {"confirm": None}
+        return self.accept("confirm", bool(value))
+
+
+class ValidateCancelOrderForm(ConfirmMixin):
+    flow = "cancel_order"
+
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def explain_refusal(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str) -> None:
+        dispatcher.utter_message(
+            response=f"utter_cancel_order_refused_{reason}", order_id=order.order_no, **policy.figures()
+        )
+
+
+class ActionAskCancelConfirm(ShopAction):
+    def name(self) -> str:
+        return "action_ask_cancel_order_form_confirm"
 
     def needs_shopper(self, tracker: Tracker) -> bool:
         return True
@@ -146,4 +218,343 @@ class ActionCheckOrderStatus(ShopAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:
-        return check_order_status(dispatcher, tracker, s, lang, now)
+        order = this_order(s, tracker)
+        if order is None:
+            return []
+        dispatcher.utter_message(
+            response="utter_ask_cancel_confirm", order_id=order.order_no, items=items_label(order, lang),
+            total=f"{order.total}", buttons=yes_no(lang),
+        )
+        return []
+
+
+def yes_no(lang: str) -> list[dict[str, str]]:
+    return [
+        {"title": pick(lang, "是的", "Yes"), "payload": "/affirm"},
+        {"title": pick(lang, "不用了", "No"), "payload": "/deny"},
+    ]
+
+
+class ActionSubmitCancel(SubmitAction):
+    required = ("order_id", "confirm")
+
+    def name(self) -> str:
+        return "action_submit_cancel_order"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        if order is None:
+            return []
+        if not tracker.get_slot("confirm"):
+            dispatcher.utter_message(response="utter_cancel_kept", order_id=order.order_no)
+            return []
+        was_paid = order.status == "paid"
+        if not shop.cancel_order(s, order, now):
+            # It shipped between the question and the answer.
+            dispatcher.utter_message(response="utter_cancel_order_refused_shipped", order_id=order.order_no,
+                                     **policy.figures())
+            return []
+        refund = f"款项{policy.figures()['refund_days']}个工作日内原路退回" if was_paid else "未付款，无需退款"
+        write_note(s, order, "cancelled", now, note="cancelled", refund=refund)
+        dispatcher.utter_message(
+            response="utter_cancel_done_refund" if was_paid else "utter_cancel_done_unpaid",
+            order_id=order.order_no, total=f"{order.total}", **policy.figures(),
+        )
+        return []
+
+
+# --- change an order (订单修改) -------------------------------------------------------------------
+
+_ADDRESS = re.compile(r"省|市|区|县|镇|乡|村|路|街|巷|弄|号|栋|幢|单元|室|小区|road|street|st\.|avenue|ave\b|"
+                      r"apt|apartment|district|city|province|lane|floor", re.IGNORECASE)
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ADDRESS_PREFIX = re.compile(r"^.*?(?:改成|改为|换成|寄到|送到|新地址是|新地址[:：]|地址是|地址[:：]|change (?:it )?to|"
+                             r"send it to|deliver to|new address is|new address:|address:)\s*", re.IGNORECASE)
+
+
+def read_change(tracker: Tracker) -> Optional[str]:
+    """The change the shopper asks for, as "field:value"; None when the message names none."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    phone = _PHONE.search(text)
+    if phone and not _ADDRESS.search(_PHONE.sub("", text)):
+        return f"phone:{phone.group(0)}"
+    size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
+    if size or color:
+        return f"variant:{color or ''}/{size or ''}"
+    if len(_ADDRESS.findall(text)) >= 1 and len(text) >= 8:
+        address = _ADDRESS_PREFIX.sub("", text).strip(" ：:，,。.")
+        if len(address) >= 6:
+            return f"address:{address}"
+    if latest_entity(tracker, "product"):
+        return f"product:{latest_entity(tracker, 'product')}"
+    return None
+
+
+class ChangePlan:
+    """What a change request would do to an order, or why it cannot."""
+
+    def __init__(self, field: str, value: str, *, refused: Optional[str] = None,
+                 item: Optional[OrderItem] = None, sku: Optional[Sku] = None) -> None:
+        self.field, self.value, self.refused, self.item, self.sku = field, value, refused, item, sku
+
+    def describe(self, lang: str) -> str:
+        if self.field == "variant" and self.item is not None and self.sku is not None:
+            after = pick(lang, f"{self.sku.color_zh}/{self.sku.size}", f"{self.sku.color_en}/{self.sku.size}")
+            return f"{item_label(self.item, lang)} → {after}"
+        if self.field == "phone":
+            return pick(lang, f"收件电话 → {self.value}", f"phone → {self.value}")
+        return pick(lang, f"收货地址 → {self.value}", f"address → {self.value}")
+
+
+def plan_change(s: Session, order: Order, detail: str) -> ChangePlan:
+    field, _, value = detail.partition(":")
+    check = policy.can_change(order.status)
+    if not check.allowed:
+        return ChangePlan(field, value, refused=check.reason)
+    if field in ("address", "phone"):
+        return ChangePlan(field, value)
+    if check.reason == "address_only":
+        return ChangePlan(field, value, refused="shipped_item")
+    if field == "product":
+        return ChangePlan(field, value, refused="other_item")
+    color, _, size = value.partition("/")
+    for item in order.items:
+        product = item.sku.product
+        want_color = color or None
+        want_size = shop.normalise_size(size) if size else item.sku.size
+        options = [k for k in shop.matching_skus(product, want_color or item.sku.color_zh, want_size)
+                   if k.id != item.sku_id]
+        if not want_color:
+            options = [k for k in options if k.color_zh == item.sku.color_zh]
+        if options:
+            sku = options[0]
+            if sku.stock < item.quantity:
+                return ChangePlan(field, value, refused="variant_sold_out", item=item, sku=sku)
+            return ChangePlan(field, value, item=item, sku=sku)
+    return ChangePlan(field, value, refused="variant_unknown")
+
+
+class ValidateChangeOrderForm(ConfirmMixin):
+    flow = "change_order"
+
+    def name(self) -> str:
+        return "validate_change_order_form"
+
+    def extract_change_detail(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        asked = tracker.get_slot("requested_slot") == "change_detail"
+        if latest_intent(tracker) not in ("inform", "change_order", "affirm") or not (asked or self.activating(tracker)):
+            return {}  # a question mid-form is not an answer to this one
+        detail = read_change(tracker)
+        if detail:
+            return {"change_detail": detail, "confirm": None}
+        if asked and latest_intent(tracker) in ("inform", "change_order", "affirm"):
+            return {"change_detail": "unclear:"}
+        return {}
+
+    def validate_change_detail(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"change_detail": None}
+        if str(value).startswith("unclear:"):
+            return self.refuse(dispatcher, tracker, "change_detail", "utter_change_unclear")
+        order = this_order(self.s, tracker)
+        if order is None:
+            return {"change_detail": value}  # checked once the order is known
+        return self._check(dispatcher, tracker, order, str(value))
+
+    def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, detail: str) -> dict[str, Any]:
+        plan = plan_change(self.s, order, detail)
+        if plan.refused is None:
+            return self.accept("change_detail", detail)
+        dispatcher.utter_message(
+            response=f"utter_change_refused_{plan.refused}", order_id=order.order_no,
+            change=plan.describe(self.lang(tracker)), **policy.figures(),
+        )
+        if plan.refused in ("variant_sold_out", "variant_unknown"):
+            return self.refuse(dispatcher, tracker, "change_detail", "utter_ask_change_detail_again")
+        # Nothing this flow can do (a different item, a shipped item): the form ends here.
+        return self.finish(change_detail=None)
+
+    def order_accepted(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str
+    ) -> dict[str, Any]:
+        accepted = self.accept("order_id", order.order_no)
+        detail = tracker.get_slot("change_detail")
+        if detail and "change_detail" not in tracker.slots_to_validate() and not str(detail).startswith("unclear:"):
+            return {**accepted, **self._check(dispatcher, tracker, order, str(detail))}
+        return accepted
+
+
+class ActionAskChangeConfirm(ShopAction):
+    """The changed order, for the shopper to confirm before anything is written."""
+
+    def name(self) -> str:
+        return "action_ask_change_order_form_confirm"
+
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        detail = tracker.get_slot("change_detail")
+        if order is None or not detail:
+            return []
+        plan = plan_change(s, order, str(detail))
+        dispatcher.utter_message(
+            response="utter_ask_change_confirm_shipped" if order.status == "shipped" else "utter_ask_change_confirm",
+            order_id=order.order_no, change=plan.describe(lang), buttons=yes_no(lang),
+        )
+        return []
+
+
+class ActionSubmitChange(SubmitAction):
+    required = ("order_id", "change_detail", "confirm")
+
+    def name(self) -> str:
+        return "action_submit_change_order"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        if order is None:
+            return []
+        if not tracker.get_slot("confirm"):
+            dispatcher.utter_message(response="utter_change_kept", order_id=order.order_no)
+            return []
+        plan = plan_change(s, order, str(tracker.get_slot("change_detail")))
+        change = plan.describe("zh")
+        if plan.refused is not None:
+            dispatcher.utter_message(response=f"utter_change_refused_{plan.refused}", order_id=order.order_no,
+                                     change=plan.describe(lang), **policy.figures())
+            return []
+        if plan.field == "variant" and plan.item is not None and plan.sku is not None:
+            done = shop.change_item_sku(s, order, plan.item, plan.sku)
+            kind = "item_changed"
+        else:
+            done = shop.change_address(s, order, plan.value if plan.field == "address" else None,
+                                       plan.value if plan.field == "phone" else None)
+            kind = "address_redirect" if order.status == "shipped" else "address_changed"
+        if not done:
+            dispatcher.utter_message(response="utter_change_refused_shipped_item", order_id=order.order_no,
+                                     change=plan.describe(lang), **policy.figures())
+            return []
+        write_note(s, order, f"{kind}_{now:%Y%m%d%H%M%S}", now, note=kind, change=change, once=False)
+        s.flush()
+        s.refresh(order)
+        dispatcher.utter_message(
+            response="utter_change_redirect_requested" if kind == "address_redirect" else "utter_change_done",
+            order_id=order.order_no, change=plan.describe(lang),
+        )
+        dispatcher.utter_message(json_message=order_card(order, lang))
+        return []
+
+
+# --- invoices (开票) --------------------------------------------------------------------------------
+
+PERSONAL = "-"  # a personal invoice carries no tax number
+
+
+class ValidateInvoiceForm(ShopFormValidation):
+    flow = "invoice"
+
+    def name(self) -> str:
+        return "validate_invoice_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        title = tracker.get_slot("invoice_title")
+        if title is not None and means_personal(str(title)):
+            return ["order_id", "invoice_title"]
+        return ["order_id", "invoice_title", "tax_number"]
+
+    def validate_invoice_title(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"invoice_title": None}
+        title = re.sub(r"^(?:发票)?抬头(?:是|写|为|[:：])?\s*|^(?:the )?(?:invoice )?title(?: is|:)?\s*", "",
+                       str(value).strip(), flags=re.IGNORECASE).strip(" ：:，,。")
+        if len(title) < 2 or len(title) > 100 or find_tax_number(title) == title.upper():
+            return self.refuse(dispatcher, tracker, "invoice_title", "utter_invoice_title_invalid")
+        found = find_tax_number(str(value))
+        slots = self.accept("invoice_title", title)
+        if found and not means_personal(title):
+            slots["tax_number"] = found  # title and tax number in one message
+        return slots
+
+    def extract_tax_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = tracker.latest_message.get("text") or ""
+        found = find_tax_number(text)
+        if found:
+            return {"tax_number": found}
+        if tracker.get_slot("requested_slot") == "tax_number" and latest_intent(tracker) not in (
+                "deny", "human_handoff", "complain", "ask_product", "ask_stock"):
+            if means_personal(text):
+                return {"tax_number": PERSONAL}
+            return {"tax_number": text.strip()[:40] or "-?"}
+        return {}
+
+    def validate_tax_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:
+            return {"tax_number": None}
+        if value == PERSONAL or find_tax_number(str(value)) == str(value).upper():
+            return self.accept("tax_number", str(value).upper())
+        return self.refuse(dispatcher, tracker, "tax_number", "utter_tax_number_invalid")
+
+
+def user_texts_since(tracker: Tracker, form: str) -> list[str]:
+    """What the shopper typed since the form started, the message that started it included."""
+    texts: list[str] = []
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == form:
+            started = True
+        elif event.get("event") == "user":
+            texts.append(event.get("text") or "")
+            if started:
+                break
+    return list(reversed(texts))
+
+
+def said_urgent(tracker: Tracker, form: str) -> bool:
+    """Whether the shopper called it urgent at any point since the form started."""
+    texts = user_texts_since(tracker, form)
+    texts.append(tracker.latest_message.get("text") or "")
+    return any(is_urgent(t) for t in texts)
+
+
+class ActionSubmitInvoice(SubmitAction):
+    required = ("order_id", "invoice_title")
+
+    def name(self) -> str:
+        return "action_submit_invoice"
+
+    def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        order = this_order(s, tracker)
+        if order is None:
+            return []
+        title = str(tracker.get_slot("invoice_title"))
+        tax = str(tracker.get_slot("tax_number") or PERSONAL)
+        urgent = said_urgent(tracker, "invoice_form")
+        write_note(s, order, f"invoice_{now:%Y%m%d%H%M%S}", now, note="invoice_urgent" if urgent else "invoice",
+                   flag="red", once=False, title=title, tax_number=tax, shopper=tracker.sender_id)
+        dispatcher.utter_message(
+            response="utter_invoice_recorded_urgent" if urgent else "utter_invoice_recorded",
+            order_id=order.order_no, title=title, tax_number=tax if tax != PERSONAL else pick(lang, "无（个人）", "none (personal)"),
+        )
+        return []

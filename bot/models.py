@@ -203,6 +203,12 @@ class AfterSalesCase(Base):
     status: Mapped[str] = Column(String(16), nullable=False, default="open")
     created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    # What the shop does about it (policy.*_remedy), what the shopper wants instead (exchange),
+    # the repair register's progress, and the tracking number when something ships back to the shopper.
+    remedy: Mapped[Optional[str]] = Column(String(48))
+    wanted: Mapped[Optional[str]] = Column(String(64))
+    progress: Mapped[Optional[str]] = Column(Text)
+    return_tracking_no: Mapped[Optional[str]] = Column(String(64))
 
     order: Mapped[Order] = relationship(Order, back_populates="cases")
     item: Mapped[Optional[OrderItem]] = relationship(OrderItem)

@@ -24,12 +24,18 @@ BULK_MIN_ITEMS = 5  # five or more items: 10% off
 BULK_DISCOUNT = Decimal("0.10")
 REFUND_WORKING_DAYS = (1, 2)
 QUALITY_FREE_RETURN = timedelta(days=3)
+RESOLVE_WITHIN = timedelta(hours=48)  # an after-sales case is resolved within 48 h
+RETURN_POSTAGE = Decimal("12.00")  # what sending a parcel back costs the shop (wrong-item remedy)
+OVERDUE_SHIP_WITHIN = timedelta(hours=24)  # past the promise: the new date we give the shopper
 
 # Who waits first for a person: disputes and bad reviews (WORKFLOWS.md); lower is sooner.
 HANDOFF_PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decision": 2, "human_request": 3,
                     "product_question": 3, "fallback": 4}
 OTHER_HANDOFF_PRIORITY = 5
 FALLBACKS_BEFORE_PERSON = 2  # the second misunderstanding in a row goes to a person
+INVALID_ANSWERS_BEFORE_PERSON = 2  # two unusable answers in a row to a form's question: offer a person
+GIFT_BASKET_MIN_ITEMS = 3  # a basket this large gets a gift or free shipping instead of a price cut
+UNPAID_REMINDER_AFTER = timedelta(hours=12)  # 催付 once, this long after the order
 AGENT_HOURS = (time(8, 30), time(23, 0))  # agents on duty, China time
 
 RETURN_ADDRESS_ZH = "浙江省杭州市余杭区仓前街道文一西路 1888 号 小店售后部（收），电话 0571-88886666"
@@ -140,7 +146,102 @@ def figures() -> dict[str, str]:
         "extension_days": str(RETURN_EXTENSION.days),
         "agent_hours": f"{start:%H:%M}–{end:%H:%M}",
         "goodwill_percent": str(int(MAX_GOODWILL_SHARE * 100)),
+        "window_days": str(RETURN_WINDOW.days),
+        "quality_days": str(QUALITY_FREE_RETURN.days),
+        "bulk_items": str(BULK_MIN_ITEMS),
+        "bulk_percent": str(int(BULK_DISCOUNT * 100)),
+        "gift_items": str(GIFT_BASKET_MIN_ITEMS),
+        "resolve_hours": _hours(RESOLVE_WITHIN),
     }
+
+
+# --- Order flows: which orders each one may touch -------------------------------------
+
+@dataclass(frozen=True)
+class OrderCheck:
+    allowed: bool
+    # "ok" | "unpaid" | "cancelled" | "shipped" | "delivered" | "not_shipped" | "address_only"
+    reason: str
+
+
+def can_check_status(status: str) -> OrderCheck:
+    return OrderCheck(True, "ok")
+
+
+def can_urge(status: str) -> OrderCheck:
+    """Only a paid, unshipped order can be hurried."""
+    if status == "paid":
+        return OrderCheck(True, "ok")
+    return OrderCheck(False, {"unpaid": "unpaid", "cancelled": "cancelled"}.get(status, "shipped"))
+
+
+def can_cancel(status: str) -> OrderCheck:
+    """Before shipment the order is withdrawn; after it, the return path."""
+    if status in ("unpaid", "paid"):
+        return OrderCheck(True, "ok")
+    if status == "cancelled":
+        return OrderCheck(False, "cancelled")
+    return OrderCheck(False, "shipped" if status == "shipped" else "delivered")
+
+
+def can_change(status: str) -> OrderCheck:
+    """Not shipped: anything; in transit: the address only, through the courier; later: a return."""
+    if status in ("unpaid", "paid"):
+        return OrderCheck(True, "ok")
+    if status == "shipped":
+        return OrderCheck(True, "address_only")
+    if status == "cancelled":
+        return OrderCheck(False, "cancelled")
+    return OrderCheck(False, "delivered")
+
+
+def can_invoice(status: str) -> OrderCheck:
+    """Invoices are for money taken: any paid order that was not cancelled."""
+    if status in ("unpaid", "cancelled"):
+        return OrderCheck(False, status)
+    return OrderCheck(True, "ok")
+
+
+ORDER_FLOWS: dict[str, Callable[[str], OrderCheck]] = {
+    "order_status": can_check_status,
+    "urge_shipment": can_urge,
+    "cancel_order": can_cancel,
+    "change_order": can_change,
+    "invoice": can_invoice,
+}
+
+
+def overdue_ship_by(now: datetime) -> datetime:
+    """The date an overdue order is promised for, once the follow-up is registered."""
+    return now + OVERDUE_SHIP_WITHIN
+
+
+def needs_reminder(status: str, created_at: datetime, already_reminded: bool, now: datetime) -> bool:
+    """催付: an unpaid order is reminded once, UNPAID_REMINDER_AFTER after it was placed."""
+    return status == "unpaid" and not already_reminded and now - created_at >= UNPAID_REMINDER_AFTER
+
+
+# --- Pre-sale: bargaining, gifts and free shipping -----------------------------------
+
+def bargain_offer(item_count: int, asked_share: Optional[Decimal] = None) -> str:
+    """What the shop can offer a shopper asking for a better price.
+
+    "hold_price": no cut; "gift_or_free_shipping": a large basket gets extras instead of a cut;
+    "bulk_discount": BULK_DISCOUNT off; "supervisor": the shopper wants more than the rules allow.
+    """
+    allowed = bulk_discount(item_count)
+    if asked_share is not None and asked_share > max(allowed, Decimal("0")):
+        return "supervisor"
+    if allowed > 0:
+        return "bulk_discount"
+    if item_count >= GIFT_BASKET_MIN_ITEMS:
+        return "gift_or_free_shipping"
+    return "hold_price"
+
+
+def extras_allowed(special_price: bool) -> bool:
+    """Gifts and free shipping are the item's to give; special-price items never get them."""
+    return not special_price
 
 
 # --- After-sales: one spec per kind, for one engine to read ------------------------------
@@ -191,25 +292,45 @@ class CaseSpec:
 
 
 CASES: dict[str, CaseSpec] = {spec.kind: spec for spec in (
-    CaseSpec("return", _within_return_window, ("order_id", "item", "reason"), (), "awaiting_return",
+    CaseSpec("return", _within_return_window, ("order_id", "order_item", "case_reason"), (), "awaiting_return",
              "买家申请退货 {case_no}（{item}），交易时间延长{extension_days}天", True, "shop_if_at_fault"),
-    CaseSpec("exchange", _within_return_window, ("order_id", "item", "wanted"), (), "awaiting_return",
-             "买家申请换货 {case_no}（{item}），交易时间延长{extension_days}天", True, "shop_if_at_fault"),
-    CaseSpec("repair", _received, ("order_id", "item", "reason"), (), "open",
-             "返修登记 {case_no}（{item}），进度见返修登记表", False, "shop_if_at_fault"),
-    CaseSpec("refund_only", _paid, ("order_id", "reason"), (), "open",
-             "买家申请仅退款 {case_no}，待客服核实", False, "shop"),
-    CaseSpec("wrong_item", _received, ("order_id", "item"), ("label", "item"), "awaiting_photos",
-             "错发 {case_no}（{item}），已登记错发表，待买家照片", False, "shop"),
-    CaseSpec("missing_item", _received, ("order_id", "item"), ("label", "scale"), "awaiting_photos",
+    CaseSpec("exchange", _within_return_window, ("order_id", "order_item", "wanted"), (), "awaiting_return",
+             "买家申请换货 {case_no}（{item} → {wanted}），交易时间延长{extension_days}天", True, "shop_if_at_fault"),
+    CaseSpec("repair", _received, ("order_id", "order_item", "case_reason"), (), "open",
+             "返修登记 {case_no}（{item}：{reason}），进度见返修登记表", False, "shop_if_at_fault"),
+    CaseSpec("refund_only", _paid, ("order_id", "case_reason"), (), "open",
+             "买家申请仅退款 {case_no}（{reason}），待客服核实", False, "shop"),
+    CaseSpec("wrong_item", _received, ("order_id", "order_item", "keep_item"), ("label", "item"), "awaiting_photos",
+             "错发 {case_no}（{item}），已登记错发表，待买家照片；{remedy}", False, "shop"),
+    CaseSpec("missing_item", _received, ("order_id", "order_item"), ("label", "scale"), "awaiting_photos",
              "少发/漏发 {case_no}（{item}），先查是否分包发货，待买家照片", False, "shop"),
-    CaseSpec("damaged", _received, ("order_id", "item"), ("label", "item"), "awaiting_photos",
+    CaseSpec("damaged", _received, ("order_id", "order_item", "signed_for"), ("label", "item"), "awaiting_photos",
              "运输破损 {case_no}（{item}），待买家照片，向快递登记索赔", False, "shop"),
-    CaseSpec("quality", _received, ("order_id", "item", "reason"), ("item",), "awaiting_photos",
-             "质量问题 {case_no}（{item}），待买家照片", True, "shop"),
-    CaseSpec("compensation", _received, ("order_id", "amount"), (), "open",
+    CaseSpec("quality", _received, ("order_id", "order_item", "case_reason"), ("item",), "awaiting_photos",
+             "质量问题 {case_no}（{item}：{reason}），待买家照片；{remedy}", True, "shop"),
+    CaseSpec("compensation", _received, ("order_id",), (), "open",
              "补偿 {case_no}，金额不超过订单金额的{goodwill_percent}%", False, "shop"),
 )}
+
+
+# Notes the bot writes on orders (red flag = needs a person's attention; blue = reminded once).
+ORDER_NOTES: dict[str, str] = {
+    "ship_overdue_followup": "超{ship_hours}小时未发货，买家催发货：已登记跟进，查明原因（{cause}），承诺{ship_by}前发出，赠送小礼品",
+    "courier_chase": "物流{hours}小时无更新，已联系快递核实",
+    "lost_claim": "物流{hours}小时无更新，按丢件处理：已登记丢件索赔，立即补发",
+    "cancelled": "买家在发货前取消订单，{refund}",
+    "address_changed": "买家修改收货信息：{change}",
+    "address_redirect": "已发货，买家要求改地址：{change}，请联系快递改派",
+    "item_changed": "买家修改规格：{change}",
+    "invoice": "开票申请：抬头「{title}」，税号 {tax_number}，按顺序开具",
+    "invoice_urgent": "急票：抬头「{title}」，税号 {tax_number}，买家ID {shopper}，已转财务",
+    "unpaid_reminder": "已催付一次（下单{hours}小时未付款），不再重复催付",
+}
+
+
+def order_note(kind: str, **values: str) -> str:
+    """The text of a note the bot writes on an order, its numbers from this module."""
+    return ORDER_NOTES[kind].format(**{**figures(), **values})
 
 
 def case_note(kind: str, **values: str) -> str:

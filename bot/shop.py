@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Optional
 from uuid import uuid4
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import policy
@@ -201,3 +201,61 @@ def create_case(
     s.flush()
     case.case_no = f"AS{now:%y%m%d}{case.id:06d}"
     return case
+
+
+def shopper_cases(s: Session, shopper_id: str, limit: int = 10) -> list[AfterSalesCase]:
+    """The shopper's after-sales cases, newest first."""
+    stmt = (
+        select(AfterSalesCase)
+        .join(Order, AfterSalesCase.order_id == Order.id)
+        .where(Order.shopper_id == shopper_id)
+        .order_by(AfterSalesCase.created_at.desc(), AfterSalesCase.id.desc())
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+# --- order changes: conditional UPDATEs, so a parcel that shipped meanwhile is never changed -----
+
+def cancel_order(s: Session, order: Order, now: datetime) -> bool:
+    """Withdraw an order that has not shipped; False if it shipped (or was cancelled) meanwhile."""
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(("unpaid", "paid")))
+        .values(status="cancelled", cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    s.refresh(order)
+    return result.rowcount == 1
+
+
+def change_address(s: Session, order: Order, address: Optional[str], phone: Optional[str]) -> bool:
+    """New address or phone on an order still with us or on its way (the courier redirects it)."""
+    values: dict[str, str] = {}
+    if address:
+        values["address"] = address[:255]
+    if phone:
+        values["phone"] = phone[:32]
+    if not values:
+        return False
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(("unpaid", "paid", "shipped")))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    s.refresh(order)
+    return result.rowcount == 1
+
+
+def change_item_sku(s: Session, order: Order, item: OrderItem, sku: Sku) -> bool:
+    """Another size or colour of the same product, only while the order has not shipped."""
+    unshipped = select(Order.id).where(Order.id == order.id, Order.status.in_(("unpaid", "paid")))
+    result = s.execute(
+        update(OrderItem)
+        .where(OrderItem.id == item.id, OrderItem.order_id.in_(unshipped))
+        .values(sku_id=sku.id)
+        .execution_options(synchronize_session=False)
+    )
+    s.refresh(item)
+    return result.rowcount == 1

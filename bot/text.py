@@ -34,7 +34,9 @@ def detect_language(text: str) -> Optional[str]:
 
 
 def find_order_numbers(text: str) -> list[str]:
-    return _ORDER_NO.findall(text[:MAX_TEXT])
+    # A tax number's digits are not an order number.
+    sample = _TAX_NO.sub(lambda m: " " if re.search(r"[A-Za-z]", m.group(0)) else m.group(0), text[:MAX_TEXT])
+    return _ORDER_NO.findall(sample)
 
 
 def parse_weight_kg(text: str) -> Optional[float]:
@@ -48,3 +50,74 @@ def parse_weight_kg(text: str) -> Optional[float]:
     if unit.startswith("lb") or unit.startswith("pound"):
         return round(value * 0.4536, 1)
     return value
+
+
+# A unified social credit code (统一社会信用代码, 18 characters) or an older 15–20 character tax id.
+_TAX_NO = re.compile(r"(?<![0-9A-Za-z])(?=[0-9A-Za-z]*\d)[0-9A-Za-z]{15,20}(?![0-9A-Za-z])")
+_QUANTITY = re.compile(r"(\d{1,3})\s*(?:件|个|条|双|套|顶|只|pcs|pieces|items|of these|of them)", re.IGNORECASE)
+_CN_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CN_QUANTITY = re.compile(r"([一两二三四五六七八九十])\s*(?:件|个|条|双|套|顶|只)")
+_EN_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_EN_QUANTITY = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten)\b", re.IGNORECASE)
+# "八折" = pay 80% (20% off); "打9折"; "20% off"; "discount of 15%".
+_ZHE = re.compile(r"([1-9])(?:\.(\d))?\s*折|([一二三四五六七八九])\s*折")
+_PERCENT_OFF = re.compile(r"(\d{1,2})\s*%\s*(?:off|discount)?", re.IGNORECASE)
+# "Not this order, another one": the shopper corrects the order a flow is working on.
+_OTHER_ORDER = re.compile(
+    r"不是这个|不是这单|不是这一单|另一个订单|另外一个订单|另一单|别的订单|其他订单|换个订单|错了订单|订单错了"
+    r"|not this (?:one|order)|another order|other order|different order|wrong order",
+    re.IGNORECASE,
+)
+_URGENT = re.compile(r"急|尽快|马上|今天|加急|urgent|asap|today|as soon as|quickly|rush", re.IGNORECASE)
+_REFUSED = re.compile(r"拒收|没签收|没有签收|refused|rejected the parcel|didn'?t sign|did not sign", re.IGNORECASE)
+_PERSONAL = re.compile(r"个人|本人|personal|myself|my own name|individual", re.IGNORECASE)
+
+
+def find_tax_number(text: str) -> Optional[str]:
+    m = _TAX_NO.search(text[:MAX_TEXT])
+    return m.group(0).upper() if m else None
+
+
+def find_quantity(text: str) -> Optional[int]:
+    """How many items the shopper talks about buying: "买5件", "五件", "six of these"."""
+    sample = text[:MAX_TEXT]
+    m = _QUANTITY.search(sample)
+    if m:
+        return int(m.group(1))
+    m = _CN_QUANTITY.search(sample)
+    if m:
+        return _CN_DIGITS[m.group(1)]
+    m = _EN_QUANTITY.search(sample)
+    return _EN_NUMBERS[m.group(1).lower()] if m else None
+
+
+def asked_discount(text: str) -> Optional[float]:
+    """The share off the shopper asks for: "八折" → 0.2, "9.5折" → 0.05, "20% off" → 0.2."""
+    sample = text[:MAX_TEXT]
+    m = _ZHE.search(sample)
+    if m:
+        if m.group(3):
+            tenths = float(_CN_DIGITS[m.group(3)])
+        else:
+            tenths = float(m.group(1)) + (float(m.group(2)) / 10 if m.group(2) else 0.0)
+        return round(1 - tenths / 10, 3)
+    m = _PERCENT_OFF.search(sample)
+    if m and 0 < int(m.group(1)) < 100:
+        return int(m.group(1)) / 100
+    return None
+
+
+def wants_other_order(text: str) -> bool:
+    return bool(_OTHER_ORDER.search(text[:MAX_TEXT]))
+
+
+def is_urgent(text: str) -> bool:
+    return bool(_URGENT.search(text[:MAX_TEXT]))
+
+
+def refused_at_door(text: str) -> bool:
+    return bool(_REFUSED.search(text[:MAX_TEXT]))
+
+
+def means_personal(text: str) -> bool:
+    return bool(_PERSONAL.search(text[:MAX_TEXT]))

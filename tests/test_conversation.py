@@ -75,10 +75,13 @@ def test_product_and_stock_answers_come_from_the_catalogue(bot_url: str) -> None
 
 def test_return_by_buttons_opens_a_case(bot_url: str, seeded: Engine) -> None:
     first = say(bot_url, "u1001", "收到的东西不喜欢，我想退货")
+    assert first and first[0].get("buttons"), first
     buttons = first[0]["buttons"]
     assert len(buttons) == 2
     hat = next(b for b in buttons if "毛线帽" in b["title"])
-    done = texts(say(bot_url, "u1001", hat["payload"]))
+    why = texts(say(bot_url, "u1001", hat["payload"]))
+    assert "原因" in why
+    done = texts(say(bot_url, "u1001", "戴着有点紧"))
     case_no = re.search(r"AS\d{12}", done)
     assert case_no and "文一西路" in done
     with Session(seeded) as s:

@@ -19,6 +19,9 @@ def typed_forms() -> list[str]:
         f"{f['ship_hours']} hours", f"{f['ship_hours']}-hour", f"{f['ship_hours']} 小时", f"{f['ship_hours']}小时",
         f"{f['extension_days']} days", f"{f['extension_days']}天", f"{f['extension_days']} 天",
         f['agent_hours'], f['agent_hours'].replace("–", "-"), f"{f['goodwill_percent']}%",
+        f"{f['window_days']}-day", f"{f['window_days']} 天", f"{f['window_days']}天", "九折",
+        f"{f['resolve_hours']} hours", f"{f['resolve_hours']} 小时", f"{f['bulk_percent']}% off",
+        f"{f['bulk_items']} or more", f"{f['bulk_items']} 件以上",
     ]
 
 
@@ -29,7 +32,9 @@ def test_no_shop_number_is_typed_outside_the_policy_module() -> None:
 
 def test_figures_follow_the_rules() -> None:
     assert policy.figures() == {"ship_hours": "48", "refund_days": "1–2", "extension_days": "10",
-                                "agent_hours": "08:30–23:00", "goodwill_percent": "30"}
+                                "agent_hours": "08:30–23:00", "goodwill_percent": "30", "window_days": "7",
+                                "quality_days": "3", "bulk_items": "5", "bulk_percent": "10", "gift_items": "3",
+                                "resolve_hours": "48"}
 
 
 def test_disputes_and_reviews_queue_first() -> None:

@@ -13,7 +13,7 @@ REQUIRED = [
     "greet", "goodbye", "thank", "affirm", "deny", "ask_product", "ask_stock",
     "order_status", "return_request", "human_handoff", "inform", "out_of_scope",
 ]
-ENTITIES = {"order_id", "product", "color", "size"}
+ENTITIES = {"order_id", "product", "color", "size", "case_no", "quantity"}
 
 
 def examples() -> dict[str, list[str]]:

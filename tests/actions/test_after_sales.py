@@ -1,25 +1,13 @@
 from datetime import timedelta
 
-from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from actions.after_sales import ActionRequestReturn
-from actions.inform import ActionHandleInform
+from actions.after_sales import ActionCaseStatus, ActionRefundStatus
 from bot import shop
 from bot.models import AfterSalesCase, Order
-from tests.actions.conftest import msg
-
-
-async def run(action, sender: str, text: str, entities=None, lang: str = "zh", intent: str = "return_request", **slots):  # type: ignore[no-untyped-def]
-    tracker = Tracker(sender, {"language": lang, **slots}, msg(text, intent, entities), [], False, None, {},
-                      "action_listen")
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, {})
-    return events, dispatcher.messages
+from tests.actions.conftest import Chat
 
 
 def delivered(engine: Engine, sender: str) -> Order:
@@ -27,92 +15,172 @@ def delivered(engine: Engine, sender: str) -> Order:
         return shop.orders_with_status(s, sender, ["delivered"])[0]
 
 
-async def test_return_asks_which_item_then_opens_one_case(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+def number(engine: Engine, sender: str, status: str) -> str:
+    with Session(engine) as s:
+        return shop.orders_with_status(s, sender, [status])[0].order_no
+
+
+def case(engine: Engine, case_no: str) -> AfterSalesCase:
+    with Session(engine) as s:
+        found = s.execute(select(AfterSalesCase).where(AfterSalesCase.case_no == case_no)).scalar_one()
+        s.expunge(found)
+        return found
+
+
+async def test_return_asks_which_item_then_why_then_opens_one_case(fresh_shop) -> None:  # type: ignore[no-untyped-def]
     order = delivered(fresh_shop, "u1001")
-    events, messages = await run(ActionRequestReturn(), "u1001", "我要退货")
-    assert messages[0]["response"] == "utter_choose_return_item"
-    assert len(messages[0]["buttons"]) == 2
-    assert events == [SlotSet("order_id", order.order_no), SlotSet("pending_task", "return_request")]
-
-    # The shopper names the hat; the pending task and the order carry over.
-    events, messages = await run(ActionHandleInform(), "u1001", "退那件帽子", [("product", "毛线帽")],
-                                 intent="inform", pending_task="return_request", order_id=order.order_no)
-    assert messages[0]["response"] == "utter_return_created"
-    case_no = messages[0]["case_no"]
-    assert messages[0]["item"] == "针织毛线帽（灰色/均码）×1"
-    assert "文一西路" in messages[0]["address"]
-    assert SlotSet("case_no", case_no) in events and SlotSet("pending_task", None) in events
-
+    chat = Chat("u1001")
+    await chat.say("我要退货", "return_request", start="case_form")
+    assert chat.responses() == ["utter_ask_order_item"] and len(chat.said[0]["buttons"]) == 2
+    await chat.say("退那件帽子", "inform", [("product", "毛线帽")])
+    assert chat.responses() == ["utter_ask_case_reason"]
+    await chat.say("戴着有点紧", "inform")
+    assert chat.responses() == ["utter_case_created_return"]
+    m = chat.said[0]
+    assert m["item"] == "针织毛线帽（灰色/均码）×1" and "文一西路" in m["address"]
+    created = case(fresh_shop, m["case_no"])
+    assert (created.kind, created.status, created.reason) == ("return", "awaiting_return", "戴着有点紧")
     with Session(fresh_shop) as s:
-        case = s.execute(select(AfterSalesCase).where(AfterSalesCase.case_no == case_no)).scalar_one()
-        assert (case.kind, case.status, case.reason) == ("return", "awaiting_return", "退那件帽子")
-        assert case.item is not None and case.item.sku.product.code == "P029"
         stored = s.get(Order, order.id)
         assert stored is not None and stored.transaction_deadline is not None
         assert stored.transaction_deadline >= order.transaction_deadline + timedelta(days=10) - timedelta(seconds=1)  # type: ignore[operator]
-        assert any(n.kind == f"return_{case_no}" and n.flag == "red" for n in stored.notes)
+        assert any(n.kind == f"return_{m['case_no']}" and n.flag == "red" for n in stored.notes)
+    assert chat.slots["case_no"] == m["case_no"] and chat.slots["case_kind"] is None
 
     # Asking again does not open a second case for the same item.
-    _, messages = await run(ActionRequestReturn(), "u1001", f"退货 {order.order_no} 毛线帽", [("product", "毛线帽")])
-    assert (messages[0]["response"], messages[0]["case_no"]) == ("utter_return_already_open", case_no)
-    with Session(fresh_shop) as s:
-        count = len(s.execute(select(AfterSalesCase).where(AfterSalesCase.order_id == order.id)).scalars().all())
-    assert count == 1
+    again = Chat("u1001")
+    await again.say(f"退货 {order.order_no} 毛线帽", "return_request", [("product", "毛线帽")], start="case_form")
+    assert again.responses() == ["utter_case_already_open"] and again.form is None
 
 
-async def test_single_item_order_by_number_in_english(fresh_shop) -> None:  # type: ignore[no-untyped-def]
-    order = delivered(fresh_shop, "u1009")
-    _, messages = await run(ActionRequestReturn(), "u1009", f"I want to return order {order.order_no}", lang="en")
-    # u1009 already has an open return on that item from the seed.
-    assert messages[0]["response"] == "utter_return_already_open"
-    assert "Wenyi West Road" in messages[0]["address"]
+async def test_several_cases_on_one_order_each_numbered(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    order = delivered(fresh_shop, "u1001")
+    opened = []
+    for text, intent, product in (("帽子质量有问题", "quality_issue", "毛线帽"), ("羽绒服拉链坏了要维修", "repair_request", "羽绒服")):
+        chat = Chat("u1001")
+        await chat.say(f"{order.order_no} {text}", intent, [("order_id", order.order_no), ("product", product)],
+                       start="case_form")
+        await chat.say("拉链拉不上", "inform")
+        opened.append(chat.said[0]["case_no"])
+    assert len(set(opened)) == 2
+    assert case(fresh_shop, opened[0]).status == "awaiting_photos"
+    repair = case(fresh_shop, opened[1])
+    assert repair.kind == "repair" and repair.progress and "登记返修" in repair.progress
 
 
-async def test_window_passed_is_explained(seeded) -> None:  # type: ignore[no-untyped-def]
-    _, messages = await run(ActionRequestReturn(), "u1007", "我要退货")
-    assert messages[0]["response"] == "utter_return_no_candidates"
-    with Session(seeded) as s:
-        number = shop.orders_with_status(s, "u1007", ["completed"])[0].order_no
-    _, messages = await run(ActionRequestReturn(), "u1007", f"订单{number}我要退货")
-    assert messages[0]["response"] == "utter_return_window_passed"
-    assert (messages[0]["days"], messages[0]["window"]) == ("20", "7")
+async def test_damaged_signed_for_asks_photos_refused_is_a_return(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    order = delivered(fresh_shop, "u1001")
+    chat = Chat("u1001", lang="en")
+    await chat.say("it arrived damaged", "damaged_item", [("order_id", order.order_no), ("product", "beanie")],
+                   start="case_form")
+    assert chat.responses() == ["utter_ask_signed_for"]
+    await chat.say("yes", "affirm")
+    assert chat.responses() == ["utter_case_created_damaged", "custom"]
+    assert chat.said[1]["custom"]["photo_request"]["evidence"] == ["label", "item"]
+    assert case(fresh_shop, chat.said[0]["case_no"]).status == "awaiting_photos"
+
+    chat = Chat("u1001")
+    await chat.say(f"{order.order_no}的羽绒服破了，我拒收了", "damaged_item",
+                   [("order_id", order.order_no), ("product", "羽绒服")], start="case_form")
+    assert chat.responses() == ["utter_case_created_damaged_refused"]
+    assert case(fresh_shop, chat.said[0]["case_no"]).kind == "return"
 
 
-async def test_orders_not_yet_received_are_not_returns(seeded) -> None:  # type: ignore[no-untyped-def]
-    for sender, status, response in [
-        ("u1002", "paid", "utter_return_not_shipped"),
-        ("u1004", "shipped", "utter_return_in_transit"),
-        ("u1006", "unpaid", "utter_return_unpaid"),
-        ("u1009", "cancelled", "utter_return_cancelled"),
-    ]:
-        with Session(seeded) as s:
-            number = shop.orders_with_status(s, sender, [status])[0].order_no
-        _, messages = await run(ActionRequestReturn(), sender, f"return {number}", lang="en")
-        assert messages[0]["response"] == response, sender
+async def test_wrong_item_kept_or_sent_back(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    order = delivered(fresh_shop, "u1001")
+    chat = Chat("u1001")
+    await chat.say("发错货了", "wrong_or_missing_item", [("order_id", order.order_no), ("product", "毛线帽")],
+                   start="case_form")
+    assert chat.responses() == ["utter_ask_keep_item"]
+    await chat.say("可以", "affirm")
+    assert chat.responses()[0] == "utter_case_created_wrong_item_keep_with_compensation"
+    chat = Chat("u1001")
+    await chat.say("发错货了", "wrong_or_missing_item", [("order_id", order.order_no), ("product", "羽绒服")],
+                   start="case_form")
+    await chat.say("不要", "deny")
+    # The jacket is worth more than the postage: send it back and exchange.
+    assert chat.responses()[0] == "utter_case_created_wrong_item_return_and_exchange"
 
 
-async def test_return_on_someone_elses_order_is_not_found(seeded) -> None:  # type: ignore[no-untyped-def]
-    number = delivered(seeded, "u1001").order_no
-    events, messages = await run(ActionRequestReturn(), "u1002", f"退货 {number}")
-    assert messages[0]["response"] == "utter_order_not_found"
-    assert events == [SlotSet("pending_task", "return_request")]
+async def test_missing_item_asks_label_and_scale_photos(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    order = delivered(fresh_shop, "u1001")
+    chat = Chat("u1001", lang="en")
+    await chat.say("my beanie is missing from the box", "wrong_or_missing_item",
+                   [("order_id", order.order_no), ("product", "beanie")], start="case_form")
+    assert chat.responses() == ["utter_case_created_missing_item", "custom"]
+    assert "scale" in chat.said[1]["custom"]["photo_request"]["evidence"]
 
 
-async def test_return_refers_to_the_order_just_discussed(seeded) -> None:  # type: ignore[no-untyped-def]
-    with Session(seeded) as s:
-        number = shop.orders_with_status(s, "u1002", ["paid"])[0].order_no
-    _, messages = await run(ActionRequestReturn(), "u1002", "我想退货", order_id=number)
-    assert (messages[0]["response"], messages[0]["order_id"]) == ("utter_return_not_shipped", number)
+async def test_exchange_takes_the_size_wanted(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    order = delivered(fresh_shop, "u1001")
+    chat = Chat("u1001")
+    await chat.say("羽绒服大了，能换小一号吗", "exchange_request", [("order_id", order.order_no), ("product", "羽绒服")],
+                   start="case_form")
+    assert chat.responses() == ["utter_ask_wanted"]
+    await chat.say("S码", "inform", [("size", "S")])
+    assert chat.responses() == ["utter_case_created_exchange"]
+    assert case(fresh_shop, chat.said[0]["case_no"]).wanted == "/S"
 
 
-async def test_context_order_not_returnable_offers_the_returnable_ones(seeded) -> None:  # type: ignore[no-untyped-def]
-    with Session(seeded) as s:
-        in_transit = shop.orders_with_status(s, "u1001", ["shipped"])[0].order_no
-        returnable = shop.orders_with_status(s, "u1001", ["delivered"])[0].order_no
-    events, messages = await run(ActionRequestReturn(), "u1001", "我想退货", order_id=in_transit)
-    assert [m["response"] for m in messages] == ["utter_return_in_transit", "utter_choose_return_order"]
-    assert [b["payload"] for b in messages[1]["buttons"]] == [f'/inform{{"order_id":"{returnable}"}}']
-    assert events == [SlotSet("order_id", None), SlotSet("pending_task", "return_request")]
-    # Named explicitly, the shopper means that order: no other offers.
-    _, messages = await run(ActionRequestReturn(), "u1001", f"退货 {in_transit}")
-    assert [m["response"] for m in messages] == ["utter_return_in_transit"]
+async def test_window_passed_and_orders_not_received(seeded) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat("u1007")
+    await chat.say("我要退货", "return_request", start="case_form")
+    assert chat.responses() == ["utter_case_no_orders"]
+    old = number(seeded, "u1007", "completed")
+    chat = Chat("u1007")
+    await chat.say(f"订单{old}我要退货", "return_request", [("order_id", old)], start="case_form")
+    assert chat.responses() == ["utter_case_refused_window_passed"]
+    assert (chat.said[0]["days"], chat.said[0]["window_days"]) == ("20", "7")
+    for sender, status, reason in [("u1002", "paid", "not_shipped"), ("u1004", "shipped", "in_transit"),
+                                   ("u1006", "unpaid", "unpaid"), ("u1009", "cancelled", "cancelled")]:
+        chat = Chat(sender, lang="en")
+        which = number(seeded, sender, status)
+        await chat.say(f"return {which}", "return_request", [("order_id", which)], start="case_form")
+        assert chat.responses()[0] == f"utter_case_refused_{reason}", sender
+
+
+async def test_someone_elses_order_is_not_found(seeded) -> None:  # type: ignore[no-untyped-def]
+    theirs = delivered(seeded, "u1001").order_no
+    chat = Chat("u1002")
+    await chat.say(f"退货 {theirs}", "return_request", [("order_id", theirs)], start="case_form")
+    assert chat.responses()[0] == "utter_order_not_found"
+
+
+async def test_case_status_lists_cases_with_next_step(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat("u1009", lang="en")
+    _ = chat
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from tests.actions.conftest import msg
+
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("u1009", {"language": "en"}, msg("how is my return going", "case_status"), [], False, None,
+                      {}, "action_listen")
+    await ActionCaseStatus().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_case_list"
+    assert "return" in dispatcher.messages[0]["cases"] and "Next:" in dispatcher.messages[0]["cases"]
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("u1002", {"language": "zh"}, msg("售后进度", "case_status", [("case_no", "AS000000000001")]),
+                      [], False, None, {}, "action_listen")
+    await ActionCaseStatus().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_case_not_found"
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("u1002", {"language": "zh"}, msg("退款什么时候到", "refund_status"), [], False, None, {},
+                      "action_listen")
+    await ActionRefundStatus().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_refund_rules"
+    assert dispatcher.messages[0]["refund_days"] == "1–2"
+
+
+async def test_return_right_after_tracking_means_that_order(seeded) -> None:  # type: ignore[no-untyped-def]
+    paid = number(seeded, "u1002", "paid")
+    chat = Chat("u1002", slots={"last_order": paid})
+    await chat.say("我想退货", "return_request", start="case_form")
+    assert chat.responses() == ["utter_case_refused_not_shipped"] and chat.form is None
+    # u1001's order in transit cannot be returned, but the delivered one can: offered instead.
+    in_transit, returnable = number(seeded, "u1001", "shipped"), number(seeded, "u1001", "delivered")
+    chat = Chat("u1001", slots={"last_order": in_transit})
+    await chat.say("我想退货", "return_request", start="case_form")
+    assert chat.responses() == ["utter_case_refused_in_transit", "utter_ask_order_for_case"]
+    assert [b["payload"] for b in chat.said[1]["buttons"]] == [f'/inform{{"order_id":"{returnable}"}}']

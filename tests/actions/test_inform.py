@@ -14,11 +14,6 @@ async def inform(text: str, entities=None, **slots):  # type: ignore[no-untyped-
     return events, dispatcher.messages
 
 
-async def test_a_number_after_a_failed_lookup_is_looked_up(seeded) -> None:  # type: ignore[no-untyped-def]
-    _, messages = await inform("899999999999", [("order_id", "899999999999")], pending_task="order_status")
-    assert messages[0]["response"] == "utter_order_not_found"
-
-
 async def test_a_bare_product_asks_what_about_it(seeded) -> None:  # type: ignore[no-untyped-def]
     _, messages = await inform("羽绒服", [("product", "羽绒服")])
     assert (messages[0]["response"], messages[0]["product"]) == ("utter_ask_what_about_product", "羽绒服")

@@ -89,7 +89,7 @@ def test_every_case_kind_has_one_spec_the_records_accept() -> None:
         # A case that needs photos waits for them.
         assert (spec.start_status == "awaiting_photos") == bool(spec.evidence), kind
         assert spec.postage in ("shop", "shopper", "shop_if_at_fault")
-        assert policy.case_note(kind, case_no="AS1", item="x").startswith(("买家", "返修", "错发", "少发", "运输", "质量",
+        assert policy.case_note(kind, case_no="AS1", item="x", reason="r", wanted="S", remedy="m").startswith(("买家", "返修", "错发", "少发", "运输", "质量",
                                                                            "补偿"))
 
 
