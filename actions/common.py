@@ -54,9 +54,9 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
 def order_number(tracker: Tracker, use_slot: bool = True) -> Optional[str]:
     """Order number from this message (entity, then digits in text), else the slot."""
     entity = latest_entity(tracker, "order_id")
-    if entity:
-        digits = find_order_numbers(entity)
-        return digits[0] if digits else entity.strip()[:32]
+    digits = find_order_numbers(entity) if entity else []
+    if digits:
+        return digits[0]  # a house number the model took for an order is not one
     found = find_order_numbers(tracker.latest_message.get("text") or "")
     if found:
         return found[0]

@@ -162,6 +162,8 @@ class ShopFormValidation(FormValidationAction, ABC):
         text = tracker.latest_message.get("text") or ""
         named = order_number(tracker, use_slot=False)
         if named:
+            if tracker.get_slot("order_id") not in (None, named):
+                return {"order_id": named, "confirm": None, "order_item": None}
             return {"order_id": named}
         if wants_other_order(text) and tracker.get_slot("order_id"):
             # "不是这个订单": forget it and whatever was decided about it; the form asks again.

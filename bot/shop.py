@@ -259,3 +259,16 @@ def change_item_sku(s: Session, order: Order, item: OrderItem, sku: Sku) -> bool
     )
     s.refresh(item)
     return result.rowcount == 1
+
+
+def evidence_arrived(s: Session, case: AfterSalesCase, photos: int) -> bool:
+    """A case waiting for photos moves on once it has as many as its kind asks for (conditional UPDATE)."""
+    if photos < len(policy.CASES[case.kind].evidence):
+        return False
+    result = s.execute(
+        update(AfterSalesCase)
+        .where(AfterSalesCase.id == case.id, AfterSalesCase.status == "awaiting_photos")
+        .values(status="open")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -115,6 +116,10 @@ class Uploads:
             case = shop.find_case(s, c.shopper_id, case_no) if case_no and c.shopper_id else None
             s.add(Photo(conversation_id=cid, case_id=case.id if case else None, filename=filename,
                         content_type=mime, size=len(data)))
+            if case is not None:
+                s.flush()
+                count = s.execute(select(func.count(Photo.id)).where(Photo.case_id == case.id)).scalar_one()
+                shop.evidence_arrived(s, case, count)  # "awaiting photos" ends when the evidence is in
             return (case.case_no if case else None), c.language
 
         linked_case, lang = await db(record)

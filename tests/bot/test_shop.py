@@ -49,3 +49,20 @@ def test_returnable_orders_are_inside_the_window(s: Session) -> None:
     returnable = shop.returnable_orders(s, "u1001", utcnow())
     assert len(returnable) == 1 and returnable[0].status == "delivered"
     assert shop.returnable_orders(s, "u1007", utcnow()) == []
+
+
+def test_case_waits_for_its_evidence_then_opens(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.models import AfterSalesCase
+
+    with Session(fresh_shop) as s, s.begin():
+        order = shop.orders_with_status(s, "u1001", ["delivered"])[0]
+        case = shop.create_case(s, order, order.items[0], "damaged", "压坏了", datetime(2026, 11, 23))
+        assert case.status == "awaiting_photos"
+        assert not shop.evidence_arrived(s, case, 1)  # label and item: two photos
+        assert shop.evidence_arrived(s, case, 2)
+        assert not shop.evidence_arrived(s, case, 3)  # only once
+        case_id = case.id
+    with Session(fresh_shop) as s:
+        assert s.get(AfterSalesCase, case_id).status == "open"  # type: ignore[union-attr]
