@@ -38,6 +38,7 @@ FORM_SLOTS = (
     "order_id", "order_item", "confirm", "change_detail", "invoice_title", "tax_number",
     "case_kind", "case_reason", "wanted", "signed_for", "keep_item", "form_misses",
 )
+FINISHED = -1  # form_misses when validation ended the form early (nothing fits, already explained)
 # The order a finished flow worked on, so "cancel it" right after means that order.
 CONTEXT_ORDER = "last_order"
 
@@ -149,7 +150,15 @@ class ShopFormValidation(FormValidationAction, ABC):
 
     def finish(self, **slots: Any) -> dict[str, Any]:
         """End the form now: the submit action sees what is missing and says nothing more."""
-        return {**slots, "requested_slot": None}
+        return {**slots, "requested_slot": None, "form_misses": FINISHED}
+
+    async def next_requested_slot(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Optional[EventType]:
+        # The SDK would pick the next empty slot of a dynamic form even after `finish`; Rasa obeys the last one.
+        if tracker.slots.get("form_misses") == FINISHED:
+            return SlotSet("requested_slot", None)
+        return await super().next_requested_slot(dispatcher, tracker, domain)
 
     # --- the order every form works on ----------------------------------------------------------
 

@@ -126,8 +126,8 @@ class Chat:
         if activating:
             self._apply([{"event": "active_loop", "name": form}])
         self._apply(events)
-        ended = self.form is None or any(e.get("event") == "slot" and e["name"] == "requested_slot"
-                                         and e["value"] is None for e in events)
+        asked = [e["value"] for e in events if e.get("event") == "slot" and e["name"] == "requested_slot"]
+        ended = self.form is None or (bool(asked) and asked[-1] is None)  # Rasa obeys the last one
         next_slot = None
         if not ended:
             explicit = [e for e in events if e.get("event") == "slot" and e["name"] == "requested_slot"]

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ChatMessage, Conversation, OrderNote, Photo
+from bot.models import AfterSalesCase, ChatMessage, Conversation, OrderNote, Photo
 from tests.conftest import ROOT, Stack, free_port, token_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -132,8 +132,24 @@ def test_shopper_agent_round_trip(browser: Browser, stack: Stack) -> None:
 
 def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path: Path) -> None:
     _, shopper = shopper_page(browser, stack, "u1009")
-    say(shopper, "我想退货")
-    expect(shopper.locator(".msg.bot").last).to_contain_text("AS")
+    # A damaged parcel: case_form asks what the kind needs (which item, signed for?), then opens the case.
+    say(shopper, "快递压坏了")
+    for _ in range(3):
+        last = shopper.locator(".msg.bot").last
+        expect(last).to_contain_text(re.compile(r"哪一件|签收|AS\d"))
+        text = last.inner_text()
+        if re.search(r"AS\d", text):
+            break
+        if "签收" in text:
+            say(shopper, "是的")
+        else:
+            last.locator(".replies button").first.click()
+    expect(shopper.locator(".msg.bot", has_text="上传快递面单")).to_have_count(1)
+    case_no = re.search(r"AS\d{12}", shopper.locator(".msg.bot").last.inner_text())
+    assert case_no
+    with Session(stack.engine) as s:
+        assert s.execute(select(AfterSalesCase.status).where(AfterSalesCase.case_no == case_no.group())
+                         ).scalar_one() == "awaiting_photos"
     photo = tmp_path / "label.png"
     photo.write_bytes(PNG)
     # Other tests share this stack and may have sent u1009 photos already.
@@ -148,6 +164,13 @@ def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path
     with Session(stack.engine) as s:
         photos = s.execute(select(Photo).where(Photo.conversation_id == "u1009")).scalars().all()
     assert any(p.case_id is not None for p in photos)
+    # Label and item: two photos in, the case waits no longer.
+    shopper.set_input_files("#photo-input", str(photo))
+    expect(shopper.locator(".msg img")).to_have_count(before + 2)
+    with Session(stack.engine) as s:
+        status = s.execute(select(AfterSalesCase.status).where(AfterSalesCase.case_no == case_no.group())
+                           ).scalar_one()
+    assert status == "open"
 
 
 def test_markup_is_shown_as_text_and_language_switch(browser: Browser, stack: Stack) -> None:
