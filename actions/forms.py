@@ -82,10 +82,13 @@ class ShopFormValidation(FormValidationAction, ABC):
     def lang(self, tracker: Tracker) -> str:
         return language(tracker)
 
+    #: Intents that start this form afresh even while it is asking (forms whose only question is the order).
+    restart_on: tuple[str, ...] = ()
+
     def activating(self, tracker: Tracker) -> bool:
         """Whether this turn starts the form (Rasa marks the loop active before it validates)."""
         loop = tracker.active_loop or {}
-        if loop.get("name") != self.form_name():
+        if loop.get("name") != self.form_name() or latest_intent(tracker) in self.restart_on:
             return True
         trigger = (loop.get("trigger_message") or {}).get("message_id")
         return trigger is not None and trigger == tracker.latest_message.get("message_id")

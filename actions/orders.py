@@ -126,6 +126,7 @@ def this_order(s: Session, tracker: Tracker) -> Optional[Order]:
 
 class ValidateOrderStatusForm(ShopFormValidation):
     flow = "order_status"
+    restart_on = ("order_status",)  # "where is my order?" again, instead of an order number
 
     def name(self) -> str:
         return "validate_order_status_form"
@@ -148,6 +149,7 @@ class ActionCheckOrderStatus(SubmitAction):
 
 class ValidateUrgeShipmentForm(ShopFormValidation):
     flow = "urge_shipment"
+    restart_on = ("urge_shipment",)
 
     def name(self) -> str:
         return "validate_urge_shipment_form"

@@ -345,3 +345,12 @@ def test_bulk_numbers_come_from_policy() -> None:
     from bot import policy
 
     assert policy.bargain_offer(5) == "bulk_discount" and policy.BULK_DISCOUNT == Decimal("0.10")
+
+
+async def test_asking_again_while_the_form_asks_starts_it_afresh(seeded) -> None:  # type: ignore[no-untyped-def]
+    theirs = order_no(seeded, "u1003", "paid")
+    chat = Chat("u1002")
+    await chat.say(f"where is order {theirs}?", "order_status", [("order_id", theirs)], start="order_status_form")
+    assert chat.form == "order_status_form"  # not theirs to see: which order, then?
+    await chat.say("我的订单到哪了", "order_status")
+    assert chat.submitted and chat.responses()[0] == "utter_order_paid_within"
