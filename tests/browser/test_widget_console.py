@@ -145,7 +145,7 @@ def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path
         else:
             last.locator(".replies button").first.click()
     expect(shopper.locator(".msg.bot", has_text="上传快递面单")).to_have_count(1)
-    case_no = re.search(r"AS\d{12}", shopper.locator(".msg.bot").last.inner_text())
+    case_no = re.search(r"AS\d{12}", shopper.locator(".msg.bot", has_text="上传快递面单").last.inner_text())
     assert case_no
     with Session(stack.engine) as s:
         assert s.execute(select(AfterSalesCase.status).where(AfterSalesCase.case_no == case_no.group())
