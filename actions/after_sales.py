@@ -30,7 +30,7 @@ from actions.forms import ShopFormValidation, SubmitAction, latest_intent
 from actions.orders import this_order, user_texts_since
 from bot import policy, shop
 from bot.models import AfterSalesCase, Order, OrderItem
-from bot.text import refused_at_door
+from bot.text import own_fault, refused_at_door
 
 KIND_FOR_INTENT = {
     "return_request": "return",
@@ -39,6 +39,7 @@ KIND_FOR_INTENT = {
     "wrong_or_missing_item": "wrong_item",
     "damaged_item": "damaged",
     "quality_issue": "quality",
+    "compensation_request": "compensation",
 }
 KIND_NAMES = {
     "return": ("退货", "return"), "exchange": ("换货", "exchange"), "repair": ("维修", "repair"),
@@ -102,6 +103,8 @@ def pick_item(s: Session, tracker: Tracker, order: Order) -> Optional[OrderItem]
 
 class ValidateCaseForm(ShopFormValidation):
     flow = "case"
+    # "can I get compensation instead?" mid-way (the refusal's button, or typed) becomes that case.
+    restart_on = ("compensation_request",)
 
     def name(self) -> str:
         return "validate_case_form"
@@ -142,9 +145,13 @@ class ValidateCaseForm(ShopFormValidation):
         kind = tracker.get_slot("case_kind") or "return"
         values: dict[str, Any] = {"order_id": order.order_no, "kind": kind_name(kind, self.lang(tracker)),
                                   **policy.figures()}
+        buttons: list[dict[str, str]] = []
         if reason == "window_passed" and order.delivered_at is not None:
             values["days"] = str(max((self.now - order.delivered_at).days, 0))
-        dispatcher.utter_message(response=f"utter_case_refused_{reason}", **values)
+            # Outside the rules: keep the shopper with compensation rather than a bare no (WORKFLOWS.md).
+            buttons = [{"title": pick(self.lang(tracker), "申请补偿", "Ask for compensation"),
+                        "payload": f'/compensation_request{{"order_id":"{order.order_no}"}}'}]
+        dispatcher.utter_message(response=f"utter_case_refused_{reason}", buttons=buttons, **values)
 
     def order_accepted(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str
@@ -270,6 +277,9 @@ class ActionAskOrderItem(ShopAction):
 # --- the engine ----------------------------------------------------------------------------------------
 
 def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker, now: datetime) -> str:
+    kind_hearted = policy.own_fault_remedy(kind, own_fault(str(tracker.get_slot("case_reason") or "")))
+    if kind_hearted:
+        return kind_hearted
     if kind == "wrong_item":
         value = item.unit_price if item else order.total
         return policy.wrong_item_remedy(bool(tracker.get_slot("keep_item")), policy.RETURN_POSTAGE, value)
@@ -284,11 +294,6 @@ def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker
     return kind
 
 
-REMEDY_NOTES = {
-    "keep_with_compensation": "买家同意保留，登记补偿", "reship": "运费高于商品价值，直接补发",
-    "return_and_exchange": "退回后换货", "return_or_repair_at_shop_cost": "签收{quality_days}天内：退货或维修，运费由店铺承担",
-    "compensation": "超过{quality_days}天或已穿着：协商补偿，买家不接受由主管决定",
-}
 
 
 class ActionSubmitCase(SubmitAction):
@@ -319,18 +324,24 @@ class ActionSubmitCase(SubmitAction):
         case = shop.create_case(s, order, item, kind, reason, now)
         case.remedy = remedy
         case.wanted = tracker.get_slot("wanted") if kind == "exchange" else None
-        if kind == "repair":
+        if kind == "repair" and remedy != "own_fault_goodwill":
             case.progress = f"{shop_time(now)[:10]} 登记返修"
+        if kind == "compensation":
+            case.amount = policy.max_goodwill(order.total)
         if spec.extends_transaction:
             order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
         item_zh = f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}" if item else "整单"
         note = policy.case_note(kind, case_no=case.case_no, item=item_zh, reason=reason[:60],
-                                wanted=str(case.wanted or ""),
-                                remedy=REMEDY_NOTES.get(remedy, remedy).format(**policy.figures()))
+                                wanted=str(case.wanted or ""), cap=str(case.amount or ""),
+                                remedy=policy.remedy_note(remedy))
+        if remedy == "own_fault_goodwill":  # whatever the kind's note says, the agent must see this first
+            note = f"{note}；{policy.remedy_note(remedy)}"
         shop.add_note_once(s, order, kind=f"{kind}_{case.case_no}", flag="red", author=BOT_AUTHOR,
                            text=f"{note} — {BOT_AUTHOR} — {shop_time(now)[:10]}")
         response = f"utter_case_created_{kind}"
-        if kind in ("wrong_item", "quality") or (kind == "return" and tracker.get_slot("case_kind") == "damaged"):
+        if remedy == "own_fault_goodwill":
+            response = "utter_case_created_own_fault"
+        elif kind in ("wrong_item", "quality") or (kind == "return" and tracker.get_slot("case_kind") == "damaged"):
             response = f"utter_case_created_{kind}_{remedy}" if kind != "return" else "utter_case_created_damaged_refused"
         dispatcher.utter_message(
             response=response,
@@ -338,6 +349,7 @@ class ActionSubmitCase(SubmitAction):
             item=item_label(item, lang) if item else pick(lang, "整单", "the whole order"),
             address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
             deadline=shop_time(order.transaction_deadline)[:10], wanted=str(case.wanted or "").strip("/"),
+            cap=str(case.amount or ""), kind=kind_name(kind, lang),
             **policy.figures(),
         )
         if spec.evidence:

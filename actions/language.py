@@ -19,6 +19,11 @@ class ActionDetectLanguage(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+        if intent.startswith("EXTERNAL_"):
+            # The bot speaks first (actions/outreach.py): the trigger names the conversation's language.
+            chosen = next(tracker.get_latest_entity_values("language"), None)
+            return [SlotSet("language", chosen)] if chosen in ("zh", "en") else []
         # Button payloads ("/inform{...}") carry no language: keep the current one.
         if text.startswith("/"):
             return []

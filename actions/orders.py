@@ -30,7 +30,7 @@ from actions.common import (
 from actions.forms import ShopFormValidation, SubmitAction, latest_intent
 from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
-from bot.text import find_tax_number, is_urgent, means_personal
+from bot.text import find_courier, find_tax_number, is_urgent, means_personal
 
 STATUS_NAMES = {
     "unpaid": ("待付款", "awaiting payment"), "paid": ("待发货", "paid, not shipped"),
@@ -282,6 +282,9 @@ def read_change(tracker: Tracker) -> Optional[str]:
     phone = _PHONE.search(text)
     if phone and not _ADDRESS.search(_PHONE.sub("", text)):
         return f"phone:{phone.group(0)}"
+    courier = find_courier(text)
+    if courier:
+        return f"courier:{courier}"
     size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
     if size or color:
         return f"variant:{color or ''}/{size or ''}"
@@ -307,6 +310,8 @@ class ChangePlan:
             return f"{item_label(self.item, lang)} → {after}"
         if self.field == "phone":
             return pick(lang, f"收件电话 → {self.value}", f"phone → {self.value}")
+        if self.field == "courier":
+            return pick(lang, f"快递 → {courier_name(self.value, lang)}", f"courier → {courier_name(self.value, lang)}")
         return pick(lang, f"收货地址 → {self.value}", f"address → {self.value}")
 
 
@@ -317,10 +322,12 @@ def plan_change(s: Session, order: Order, detail: str) -> ChangePlan:
         return ChangePlan(field, value, refused=check.reason)
     if field in ("address", "phone"):
         return ChangePlan(field, value)
-    if check.reason == "address_only":
+    if check.reason == "address_only":  # the courier has the parcel: neither it nor the item can change now
         return ChangePlan(field, value, refused="shipped_item")
     if field == "product":
         return ChangePlan(field, value, refused="other_item")
+    if field == "courier":
+        return ChangePlan(field, value)
     color, _, size = value.partition("/")
     for item in order.items:
         product = item.sku.product
@@ -440,6 +447,9 @@ class ActionSubmitChange(SubmitAction):
         if plan.field == "variant" and plan.item is not None and plan.sku is not None:
             done = shop.change_item_sku(s, order, plan.item, plan.sku)
             kind = "item_changed"
+        elif plan.field == "courier":
+            done = shop.change_courier(s, order, plan.value)
+            kind = "courier_changed"
         else:
             done = shop.change_address(s, order, plan.value if plan.field == "address" else None,
                                        plan.value if plan.field == "phone" else None)

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions.common import Events, ShopAction, latest_entity, pick, size_label
-from bot import policy, shop
+from bot import identity, policy, shop
 from bot.models import Product, Sku
 from bot.text import parse_weight_kg
 
@@ -242,6 +242,7 @@ class ActionCheckStock(ShopAction):
             asked = "/".join(v for v in (color, size) if v)
             label = f"{name} ({asked})" if lang == "en" and asked else f"{name}（{asked}）" if asked else name
             dispatcher.utter_message(response="utter_stock_sold_out", product=label)
+            self._remember_wish(dispatcher, tracker, s, skus, lang, now)
             # The same style in another colour or size first, then similar items.
             others = [sku for sku in product.skus if sku.stock > 0]
             if others:
@@ -267,6 +268,16 @@ class ActionCheckStock(ShopAction):
                 sold_out=sep.join(sku_label(k, lang) for k in skus if k.stock == 0) or pick(lang, "无", "none"),
             )
         return events
+
+    def _remember_wish(self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, skus: list[Sku],
+                       lang: str, now: datetime) -> None:
+        """Sold out but still made: the shopper is told in this chat when it is back (bot/outreach.py)."""
+        if identity.is_visitor(tracker.sender_id):
+            dispatcher.utter_message(response="utter_restock_wish_visitor")
+            return
+        for sku in skus:
+            shop.record_restock_wish(s, tracker.sender_id, sku, lang, now)
+        dispatcher.utter_message(response="utter_restock_wish_recorded")
 
     def _alternatives(self, dispatcher: CollectingDispatcher, s: Session, product: Product, lang: str) -> None:
         alternatives = shop.in_stock_alternatives(s, product)

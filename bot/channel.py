@@ -1,7 +1,10 @@
 """Rasa's input channel for the gateway: the REST webhook, closed to everyone else.
 
 Listed in credentials.yml as `bot.channel.GatewayInput`; it serves
-`/webhooks/gateway/webhook`. Whoever can post there chooses the sender id,
+`/webhooks/gateway/webhook`, and `/webhooks/gateway/trigger`, where the
+gateway's outreach sweep makes the bot speak first (an `EXTERNAL_` intent,
+as Rasa's own trigger_intent endpoint does, without opening Rasa's HTTP API).
+Whoever can post there chooses the sender id,
 that is whose orders the bot reads, so every request must carry
 `Authorization: Bearer <INTERNAL_TOKEN>`, which only the gateway holds.
 """
@@ -12,13 +15,15 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import keys
+
+EXTERNAL_PREFIX = "EXTERNAL_"
 
 
 def bearer_ok(header: Optional[str], token: str) -> bool:
@@ -48,5 +53,25 @@ class GatewayInput(RestInput):
             if request.method == "POST" and not bearer_ok(request.headers.get("authorization"), self.token):
                 return response.json({"error": "unauthorised"}, status=401)
             return None
+
+        @blueprint.route("/trigger", methods=["POST"])
+        async def trigger(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, intent, entities = body.get("sender"), body.get("intent"), body.get("entities") or {}
+            agent = request.app.ctx.agent
+            if (not isinstance(sender, str) or not sender or not isinstance(intent, str)
+                    or not intent.startswith(EXTERNAL_PREFIX) or not isinstance(entities, dict)):
+                return response.json({"error": "malformed"}, status=400)
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "not ready"}, status=503)
+            if intent not in agent.domain.intents:
+                return response.json({"error": "unknown intent"}, status=404)
+            collector = CollectingOutputChannel()
+            # The same lock and session handling as Rasa's /conversations/<id>/trigger_intent.
+            async with agent.lock_store.lock(sender):
+                tracker = await agent.processor.fetch_tracker_and_update_session(sender, collector)
+                await agent.trigger_intent(intent, [{"entity": k, "value": str(v)} for k, v in entities.items()],
+                                           collector, tracker)
+            return response.json(collector.messages)
 
         return blueprint

@@ -146,6 +146,9 @@ class Order(Base):
     address: Mapped[str] = Column(String(255), nullable=False)
     phone: Mapped[str] = Column(String(32), nullable=False)
     total: Mapped[Decimal] = Column(Money, nullable=False)
+    # Outreach the bot sent once (bot/outreach.py): 催付 (blue flag), and the address/courier check after payment.
+    reminded_at: Mapped[Optional[datetime]] = Column(DateTime)
+    details_checked_at: Mapped[Optional[datetime]] = Column(DateTime)
 
     shopper: Mapped[Shopper] = relationship(Shopper)
     items: Mapped[list[OrderItem]] = relationship(
@@ -209,6 +212,9 @@ class AfterSalesCase(Base):
     wanted: Mapped[Optional[str]] = Column(String(64))
     progress: Mapped[Optional[str]] = Column(Text)
     return_tracking_no: Mapped[Optional[str]] = Column(String(64))
+    # Compensation: the cap the bot offered (policy.max_goodwill); an agent sets what was paid.
+    amount: Mapped[Optional[Decimal]] = Column(Money)
+    amount_paid: Mapped[Optional[Decimal]] = Column(Money)
 
     order: Mapped[Order] = relationship(Order, back_populates="cases")
     item: Mapped[Optional[OrderItem]] = relationship(OrderItem)
@@ -232,6 +238,20 @@ class OrderNote(Base):
     order: Mapped[Order] = relationship(Order, back_populates="notes")
 
 
+class RestockWish(Base):
+    """A shopper asked for a sold-out variant: told once, in the chat, when it is back in stock."""
+
+    __tablename__ = "restock_wishes"
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    shopper_id: Mapped[str] = Column(ForeignKey("shoppers.id"), nullable=False, index=True)
+    sku_id: Mapped[int] = Column(ForeignKey("skus.id"), nullable=False, index=True)
+    language: Mapped[str] = Column(String(2), nullable=False, default="zh")
+    created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    notified_at: Mapped[Optional[datetime]] = Column(DateTime)
+
+    sku: Mapped[Sku] = relationship(Sku)
+
+
 __all__ = [
     "Base",
     "Category",
@@ -243,6 +263,7 @@ __all__ = [
     "TrackingEvent",
     "AfterSalesCase",
     "OrderNote",
+    "RestockWish",
 ]
 
 

@@ -36,6 +36,8 @@ FALLBACKS_BEFORE_PERSON = 2  # the second misunderstanding in a row goes to a pe
 INVALID_ANSWERS_BEFORE_PERSON = 2  # two unusable answers in a row to a form's question: offer a person
 GIFT_BASKET_MIN_ITEMS = 3  # a basket this large gets a gift or free shipping instead of a price cut
 UNPAID_REMINDER_AFTER = timedelta(hours=12)  # 催付 once, this long after the order
+DETAILS_CHECK_WITHIN = timedelta(hours=2)  # after payment: the bot checks address, phone and courier once
+OUTREACH_QUIET = timedelta(minutes=5)  # never speak first into a conversation this busy
 AGENT_HOURS = (time(8, 30), time(23, 0))  # agents on duty, China time
 
 RETURN_ADDRESS_ZH = "浙江省杭州市余杭区仓前街道文一西路 1888 号 小店售后部（收），电话 0571-88886666"
@@ -221,6 +223,18 @@ def needs_reminder(status: str, created_at: datetime, already_reminded: bool, no
     return status == "unpaid" and not already_reminded and now - created_at >= UNPAID_REMINDER_AFTER
 
 
+def needs_details_check(status: str, paid_at: Optional[datetime], already_checked: bool, now: datetime) -> bool:
+    """After payment, before shipment: confirm the address, phone and courier with the shopper, once, while the
+    payment is recent enough for a change to reach the warehouse."""
+    return (status == "paid" and paid_at is not None and not already_checked
+            and timedelta(0) <= now - paid_at <= DETAILS_CHECK_WITHIN)
+
+
+def may_speak_first(owner: str, last_message_at: Optional[datetime], now: datetime) -> bool:
+    """Outreach goes only to conversations the bot owns and the shopper is not in the middle of."""
+    return owner == "bot" and (last_message_at is None or now - last_message_at >= OUTREACH_QUIET)
+
+
 # --- Pre-sale: bargaining, gifts and free shipping -----------------------------------
 
 def bargain_offer(item_count: int, asked_share: Optional[Decimal] = None) -> str:
@@ -308,8 +322,9 @@ CASES: dict[str, CaseSpec] = {spec.kind: spec for spec in (
              "运输破损 {case_no}（{item}），待买家照片，向快递登记索赔", False, "shop"),
     CaseSpec("quality", _received, ("order_id", "order_item", "case_reason"), ("item",), "awaiting_photos",
              "质量问题 {case_no}（{item}：{reason}），待买家照片；{remedy}", True, "shop"),
-    CaseSpec("compensation", _received, ("order_id",), (), "open",
-             "补偿 {case_no}，金额不超过订单金额的{goodwill_percent}%", False, "shop"),
+    CaseSpec("compensation", _received, ("order_id", "case_reason"), (), "open",
+             "补偿 {case_no}（{reason}），上限 ¥{cap}（订单金额的{goodwill_percent}%），待客服确认金额并登记补偿", False,
+             "shop"),
 )}
 
 
@@ -322,10 +337,26 @@ ORDER_NOTES: dict[str, str] = {
     "address_changed": "买家修改收货信息：{change}",
     "address_redirect": "已发货，买家要求改地址：{change}，请联系快递改派",
     "item_changed": "买家修改规格：{change}",
+    "courier_changed": "买家指定快递：{change}，请仓库按此发货",
     "invoice": "开票申请：抬头「{title}」，税号 {tax_number}，按顺序开具",
     "invoice_urgent": "急票：抬头「{title}」，税号 {tax_number}，买家ID {shopper}，已转财务",
     "unpaid_reminder": "已催付一次（下单{hours}小时未付款），不再重复催付",
 }
+
+
+# How a case's remedy reads in its order note.
+REMEDY_NOTES: dict[str, str] = {
+    "keep_with_compensation": "买家同意保留，登记补偿",
+    "reship": "运费高于商品价值，直接补发",
+    "return_and_exchange": "退回后换货",
+    "return_or_repair_at_shop_cost": "签收{quality_days}天内：退货或维修，运费由店铺承担",
+    "compensation": "超过{quality_days}天或已穿着：协商补偿，买家不接受由主管决定",
+    "own_fault_goodwill": "买家自身原因：原则上不退换，请客服友好协商（优惠维修或少量补偿），避免差评",
+}
+
+
+def remedy_note(remedy: str) -> str:
+    return REMEDY_NOTES.get(remedy, remedy).format(**figures())
 
 
 def order_note(kind: str, **values: str) -> str:
@@ -336,6 +367,15 @@ def order_note(kind: str, **values: str) -> str:
 def case_note(kind: str, **values: str) -> str:
     """The note a new case writes on its order, its numbers from this module."""
     return CASES[kind].note_zh.format(**{**figures(), **values})
+
+
+# The shopper's own fault (worn, washed wrong, dropped): no free return or repair in principle, but a person
+# offers what keeps the shopper happy (a paid repair, a little compensation) rather than a bare no.
+OWN_FAULT_KINDS = ("return", "exchange", "repair", "quality")
+
+
+def own_fault_remedy(kind: str, shopper_at_fault: bool) -> Optional[str]:
+    return "own_fault_goodwill" if shopper_at_fault and kind in OWN_FAULT_KINDS else None
 
 
 def postage_payer(kind: str, shop_at_fault: bool) -> str:

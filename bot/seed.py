@@ -320,10 +320,12 @@ class _Builder:
                 o = self.order(shopper, status, placed_h=sh + 20, paid_h=sh + 19, shipped_h=sh,
                                last_update_h=self.rng.uniform(0.5, min(sh, 20)))
             elif status == "paid":
-                p = self.rng.uniform(1, 40)
+                # Paid long enough ago that the bot's delivery-details check is not due (policy.DETAILS_CHECK_WITHIN).
+                p = self.rng.uniform(3, 40)
                 o = self.order(shopper, status, placed_h=p + 0.5, paid_h=p)
             elif status == "unpaid":
-                o = self.order(shopper, status, placed_h=self.rng.uniform(1, 20))
+                # Placed too recently for the one payment reminder (policy.UNPAID_REMINDER_AFTER) to be due at seed time.
+                o = self.order(shopper, status, placed_h=self.rng.uniform(1, 8))
             else:
                 o = self.order(shopper, status, placed_h=self.rng.uniform(30, 500))
             orders.append(o)
@@ -342,6 +344,7 @@ class _Builder:
             self.case(order, kind, status, reason, 3)
         # An unpaid order that was already reminded once (blue flag).
         unpaid = next(o for o in orders if o.status == "unpaid")
+        unpaid.reminded_at = self.now
         unpaid.notes.append(
             OrderNote(flag="blue", kind="payment_reminder", author="客服-慧兰",
                       text=f"已催付 / payment reminded — 客服-慧兰 — {self.now:%Y-%m-%d}")

@@ -37,3 +37,8 @@ def widget_origins() -> list[str]:
     listed = [o.strip().rstrip("/") for o in os.environ.get("WIDGET_ORIGINS", "").split(",") if o.strip()]
     own = [f"http://127.0.0.1:{gateway_port()}", f"http://localhost:{gateway_port()}"]
     return list(dict.fromkeys(own + listed))
+
+
+def outreach_seconds() -> float:
+    """How often the gateway looks for what the bot should say first (0 turns outreach off)."""
+    return float(os.environ.get("OUTREACH_SECONDS", "30"))

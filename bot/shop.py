@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from bot import policy
-from bot.models import AfterSalesCase, Order, OrderItem, OrderNote, Product, Shopper, Sku
+from bot.models import AfterSalesCase, Order, OrderItem, OrderNote, Product, RestockWish, Shopper, Sku
 
 OPEN_STATUSES = ("unpaid", "paid", "shipped")
 RECEIVED_STATUSES = ("delivered", "completed")
@@ -261,6 +261,18 @@ def change_item_sku(s: Session, order: Order, item: OrderItem, sku: Sku) -> bool
     return result.rowcount == 1
 
 
+def change_courier(s: Session, order: Order, courier: str) -> bool:
+    """The courier the shopper prefers, while the order has not left the warehouse (conditional UPDATE)."""
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status.in_(("unpaid", "paid")))
+        .values(courier=courier)
+        .execution_options(synchronize_session=False)
+    )
+    s.refresh(order)
+    return result.rowcount == 1
+
+
 def evidence_arrived(s: Session, case: AfterSalesCase, photos: int) -> bool:
     """A case waiting for photos moves on once it has as many as its kind asks for (conditional UPDATE)."""
     if photos < len(policy.CASES[case.kind].evidence):
@@ -272,3 +284,103 @@ def evidence_arrived(s: Session, case: AfterSalesCase, photos: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+# --- outreach: what the bot says first, each thing once -------------------------------
+
+def unpaid_due_reminder(s: Session, now: datetime, limit: int = 50) -> list[Order]:
+    """Unpaid orders old enough for the one 催付 (policy.needs_reminder) and not yet reminded."""
+    stmt = (
+        _order_query()
+        .where(Order.status == "unpaid", Order.reminded_at.is_(None),
+               Order.created_at <= now - policy.UNPAID_REMINDER_AFTER)
+        .order_by(Order.created_at)
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def paid_due_details_check(s: Session, now: datetime, limit: int = 50) -> list[Order]:
+    """Orders paid within policy.DETAILS_CHECK_WITHIN whose address and courier the bot has not checked."""
+    stmt = (
+        _order_query()
+        .where(Order.status == "paid", Order.details_checked_at.is_(None),
+               Order.paid_at >= now - policy.DETAILS_CHECK_WITHIN, Order.paid_at <= now)
+        .order_by(Order.paid_at)
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def claim_reminder(s: Session, order: Order, now: datetime) -> bool:
+    """Mark the order reminded (conditional UPDATE): only the first of two racing senders wins."""
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "unpaid", Order.reminded_at.is_(None))
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def claim_details_check(s: Session, order: Order, now: datetime) -> bool:
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "paid", Order.details_checked_at.is_(None))
+        .values(details_checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def record_restock_wish(s: Session, shopper_id: str, sku: Sku, language: str, now: datetime) -> bool:
+    """Remember that the shopper wants this sold-out variant; one open wish per shopper and variant."""
+    stmt = select(RestockWish.id).where(RestockWish.shopper_id == shopper_id, RestockWish.sku_id == sku.id,
+                                        RestockWish.notified_at.is_(None))
+    if s.execute(stmt).first():
+        return False
+    s.add(RestockWish(shopper_id=shopper_id, sku_id=sku.id, language=language, created_at=now))
+    return True
+
+
+def _restocked():  # type: ignore[no-untyped-def]
+    """Open wishes whose variant is back in stock (and still made)."""
+    return (
+        select(RestockWish)
+        .join(Sku, RestockWish.sku_id == Sku.id)
+        .join(Product, Sku.product_id == Product.id)
+        .where(RestockWish.notified_at.is_(None), Sku.stock > 0, Product.in_production.is_(True))
+        .options(selectinload(RestockWish.sku).selectinload(Sku.product))
+    )
+
+
+def restocked_wishes(s: Session, limit: int = 50) -> list[RestockWish]:
+    return list(s.execute(_restocked().order_by(RestockWish.created_at).limit(limit)).scalars())
+
+
+def shopper_restocked(s: Session, shopper_id: str, sku_code: str) -> Optional[RestockWish]:
+    """This shopper's open wish for that variant, if it is back in stock (never another shopper's)."""
+    stmt = _restocked().where(RestockWish.shopper_id == shopper_id, Sku.code == sku_code)
+    return s.execute(stmt).scalars().first()
+
+
+def claim_restock(s: Session, wish: RestockWish, now: datetime) -> bool:
+    """Mark the wish told (conditional UPDATE), with the shopper's other open wishes for the same product:
+    one message says the product is back."""
+    same_product = select(Sku.id).where(Sku.product_id == wish.sku.product_id).scalar_subquery()
+    result = s.execute(
+        update(RestockWish)
+        .where(RestockWish.id == wish.id, RestockWish.notified_at.is_(None))
+        .values(notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    s.execute(
+        update(RestockWish)
+        .where(RestockWish.shopper_id == wish.shopper_id, RestockWish.notified_at.is_(None),
+               RestockWish.sku_id.in_(same_product))
+        .values(notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True

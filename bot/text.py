@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from bot.catalogue import COURIERS
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # Order numbers are 12 digits; anything from 6 to 20 digits is taken as an
@@ -121,3 +123,31 @@ def refused_at_door(text: str) -> bool:
 
 def means_personal(text: str) -> bool:
     return bool(_PERSONAL.search(text[:MAX_TEXT]))
+
+
+def _courier_pattern() -> re.Pattern[str]:
+    names = {code: {code, zh, zh[:2], en, en.split()[0]} for code, (zh, en) in COURIERS.items()}
+    alternatives = "|".join(f"(?P<{code}>{'|'.join(re.escape(n) for n in sorted(ns, key=len, reverse=True))})"
+                            for code, ns in names.items())
+    return re.compile(rf"(?<![A-Za-z])(?:{alternatives})(?![A-Za-z])", re.IGNORECASE)
+
+
+_COURIER = _courier_pattern()
+
+
+def find_courier(text: str) -> Optional[str]:
+    """The courier code (bot.catalogue.COURIERS) a message names: "发顺丰", "ship it with SF Express"."""
+    m = _COURIER.search(text[:MAX_TEXT])
+    return m.lastgroup if m else None
+
+
+_OWN_FAULT = re.compile(
+    r"我自己弄|我自己不小心|不小心|被我|我摔|洗坏|烫坏|熨坏|my (?:own )?fault|i dropped|i broke|i spilled|i shrank|"
+    r"i ironed|accidentally|by accident",
+    re.IGNORECASE,
+)
+
+
+def own_fault(text: str) -> bool:
+    """The shopper says they caused it ("不小心摔坏了", "I dropped it"): handled kindly, never blamed."""
+    return bool(_OWN_FAULT.search(text[:MAX_TEXT]))

@@ -36,11 +36,13 @@ def seeded() -> Engine:
 
 
 @pytest.fixture
-def fresh_shop() -> Engine:
-    """A freshly seeded shop for tests that write (cases, notes)."""
+def fresh_shop() -> Iterator[Engine]:
+    """A freshly seeded shop for tests that write (cases, notes, stock); seeded again afterwards, so the
+    tests that only read (`seeded`) never see what a writer left."""
     engine = get_engine()
     seed(engine)
-    return engine
+    yield engine
+    seed(engine)
 
 
 @pytest.fixture
@@ -111,7 +113,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     seed(engine)
     shop_port = free_port()
     try:
-        with running_stack(base, url, extra_env={"WIDGET_ORIGINS": f"http://127.0.0.1:{shop_port}"}) as urls:
+        with running_stack(base, url, extra_env={"WIDGET_ORIGINS": f"http://127.0.0.1:{shop_port}",
+                                                       "OUTREACH_SECONDS": "1"}) as urls:
             yield Stack(rasa=urls.rasa, gateway=urls.gateway, actions=urls.actions, engine=engine,
                         shop_port=shop_port)
     finally:

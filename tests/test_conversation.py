@@ -68,7 +68,8 @@ def test_product_and_stock_answers_come_from_the_catalogue(bot_url: str) -> None
     assert "90% 白鸭绒" in material
     replies = say(bot_url, "u1010", "do you have the long down coat in stock?")
     assert "sold out" in replies[0]["text"]
-    assert replies[1].get("buttons"), "sold out comes with in-stock alternatives to tap"
+    assert "as soon as it's back in stock" in replies[1]["text"], "the wish is recorded"
+    assert replies[2].get("buttons"), "sold out comes with in-stock alternatives to tap"
     size = texts(say(bot_url, "u1010", "我110斤，牛仔裤穿什么码"))
     assert "建议选 M 码" in size
 

@@ -28,6 +28,7 @@ from bot.gateway.console import AgentConsole
 from bot.gateway.demo import DemoTokens
 from bot.gateway.identities import Identities
 from bot.gateway.limits import RateLimits
+from bot.gateway.outreach import Outreach
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
@@ -50,6 +51,7 @@ class Gateway:
         self.console = AgentConsole(self, secret)
         self.shoppers = ShopperChannel(self)
         self.uploads = Uploads(self, secret)
+        self.outreach = Outreach(self)
         self.demo = None if is_production() else DemoTokens(self)
         starlette = Starlette(
             routes=[
@@ -75,11 +77,12 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.http = aiohttp.ClientSession()
-        sweep = asyncio.create_task(self.console.sweep())
+        sweeps = [asyncio.create_task(self.console.sweep()), asyncio.create_task(self.outreach.run())]
         try:
             yield
         finally:
-            sweep.cancel()
+            for sweep in sweeps:
+                sweep.cancel()
             await self.http.close()
 
     async def health(self, request: Request) -> Response:

@@ -194,6 +194,10 @@ class ShopperChannel:
         if replies is None:
             await self.say(conversation_id, "system", notice("unavailable", lang))
             return
+        await self.relay(conversation_id, replies, lang)
+
+    async def relay(self, conversation_id: str, replies: list[dict[str, Any]], lang: str) -> None:
+        """Rasa's replies to the shopper (stored first); a handoff payload queues the conversation."""
         handoff: Optional[dict[str, Any]] = None
         for reply in replies:
             custom_payload = reply.get("custom")

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -137,6 +138,42 @@ async def test_window_passed_and_orders_not_received(seeded) -> None:  # type: i
         which = number(seeded, sender, status)
         await chat.say(f"return {which}", "return_request", [("order_id", which)], start="case_form")
         assert chat.responses()[0] == f"utter_case_refused_{reason}", sender
+
+
+async def test_past_the_window_compensation_up_to_30_percent(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    old = number(fresh_shop, "u1007", "completed")
+    chat = Chat("u1007")
+    await chat.say(f"订单{old}我要退货", "return_request", [("order_id", old)], start="case_form")
+    (refusal,) = chat.said
+    assert refusal["buttons"] == [{"title": "申请补偿", "payload": f'/compensation_request{{"order_id":"{old}"}}'}]
+    chat = Chat("u1007")
+    await chat.say(refusal["buttons"][0]["payload"], "compensation_request", [("order_id", old)], start="case_form")
+    assert chat.responses() == ["utter_ask_case_reason"]
+    await chat.say("穿了几次就起球了，不想退，补偿一点就好", "inform")
+    assert chat.responses() == ["utter_case_created_compensation"]
+    with Session(fresh_shop) as s:
+        total = s.execute(select(Order.total).where(Order.order_no == old)).scalar_one()
+    created = case(fresh_shop, chat.said[0]["case_no"])
+    assert created.kind == "compensation" and created.amount == (total * Decimal("0.30")).quantize(Decimal("0.01"))
+    assert chat.said[0]["cap"] == str(created.amount) and chat.said[0]["goodwill_percent"] == "30"
+    with Session(fresh_shop) as s:
+        (note,) = (n for n in s.execute(select(Order).where(Order.order_no == old)).scalar_one().notes
+                   if n.kind.startswith("compensation_"))
+        assert f"上限 ¥{created.amount}" in note.text and "30%" in note.text
+
+
+async def test_the_shoppers_own_fault_is_handled_kindly(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat("u1001", lang="en")
+    await chat.say("I want to return the hat", "return_request", [("product", "hat")], start="case_form")
+    assert chat.responses() == ["utter_ask_case_reason"]
+    await chat.say("I accidentally spilled coffee on it", "inform")
+    assert chat.responses() == ["utter_case_created_own_fault"]
+    assert chat.said[0]["kind"] == "return" and chat.said[0]["resolve_hours"] == "48"
+    created = case(fresh_shop, chat.said[0]["case_no"])
+    assert created.remedy == "own_fault_goodwill"
+    with Session(fresh_shop) as s:
+        notes = [n.text for n in s.execute(select(Order).where(Order.id == created.order_id)).scalar_one().notes]
+        assert any("买家自身原因" in n and "避免差评" in n for n in notes)
 
 
 async def test_someone_elses_order_is_not_found(seeded) -> None:  # type: ignore[no-untyped-def]

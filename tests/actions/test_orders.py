@@ -252,6 +252,21 @@ async def test_change_asks_what_then_takes_an_address(fresh_shop) -> None:  # ty
     assert get_order(fresh_shop, number).address == "88 Nanjing Road, Huangpu District, Shanghai"
 
 
+async def test_the_courier_the_shopper_prefers_until_the_parcel_leaves(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = order_no(fresh_shop, "u1002", "paid")
+    chat = Chat("u1002")
+    await chat.say("能帮我改发顺丰吗", "change_order", start="change_order_form")
+    assert chat.responses() == ["utter_ask_change_confirm"] and chat.said[0]["change"] == "快递 → 顺丰速运"
+    await chat.say("好的", "affirm")
+    assert chat.responses() == ["utter_change_done", "custom"]
+    assert get_order(fresh_shop, number).courier == "SF"
+    (note,) = notes(fresh_shop, "u1002", "courier_changed")
+    assert note.flag == "red" and "顺丰速运" in note.text
+    chat = Chat("u1004", lang="en")  # shipped: the courier already has it
+    await chat.say("please send it with SF Express instead", "change_order", start="change_order_form")
+    assert chat.responses() == ["utter_change_refused_shipped_item"] and chat.form is None
+
+
 async def test_shipped_order_only_the_address_through_the_courier(fresh_shop) -> None:  # type: ignore[no-untyped-def]
     number = order_no(fresh_shop, "u1004", "shipped")
     chat = Chat("u1004")

@@ -94,18 +94,20 @@ async def test_stock_for_one_variant(seeded) -> None:  # type: ignore[no-untyped
 
 async def test_colour_and_size_read_from_text_when_no_entity(seeded) -> None:  # type: ignore[no-untyped-def]
     _, messages = await ask("is the down jacket in navy L", [("product", "down jacket")], lang="en", intent="ask_stock")
-    assert [m["response"] for m in messages] == ["utter_stock_sold_out", "utter_stock_other_variants"]
+    assert [m["response"] for m in messages] == [
+        "utter_stock_sold_out", "utter_restock_wish_recorded", "utter_stock_other_variants"]
     assert messages[0]["product"] == "Light down jacket (navy/L)"
-    assert "black/M" in messages[1]["value"] and "navy/L" not in messages[1]["value"]
+    assert "black/M" in messages[2]["value"] and "navy/L" not in messages[2]["value"]
 
 
 async def test_sold_out_suggests_in_stock_items_of_the_category(seeded) -> None:  # type: ignore[no-untyped-def]
     _, messages = await ask("长款羽绒服有货吗", [("product", "长款羽绒服")], intent="ask_stock")
-    assert [m["response"] for m in messages] == ["utter_stock_sold_out", "utter_stock_alternatives"]
-    buttons = messages[1]["buttons"]
+    assert [m["response"] for m in messages] == [
+        "utter_stock_sold_out", "utter_restock_wish_recorded", "utter_stock_alternatives"]
+    buttons = messages[2]["buttons"]
     assert 1 <= len(buttons) <= 3
     assert all(b["payload"].startswith('/ask_stock{"product":') for b in buttons)
-    assert "加厚长款羽绒服" not in messages[1]["value"]
+    assert "加厚长款羽绒服" not in messages[2]["value"]
 
 
 async def test_stock_summary_lists_what_is_left(seeded) -> None:  # type: ignore[no-untyped-def]

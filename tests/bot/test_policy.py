@@ -89,7 +89,7 @@ def test_every_case_kind_has_one_spec_the_records_accept() -> None:
         # A case that needs photos waits for them.
         assert (spec.start_status == "awaiting_photos") == bool(spec.evidence), kind
         assert spec.postage in ("shop", "shopper", "shop_if_at_fault")
-        assert policy.case_note(kind, case_no="AS1", item="x", reason="r", wanted="S", remedy="m").startswith(("买家", "返修", "错发", "少发", "运输", "质量",
+        assert policy.case_note(kind, case_no="AS1", item="x", reason="r", wanted="S", remedy="m", cap="9").startswith(("买家", "返修", "错发", "少发", "运输", "质量",
                                                                            "补偿"))
 
 
@@ -121,7 +121,22 @@ def test_who_may_open_each_kind(kind: str, status: str, days: int | None, eligib
 
 def test_case_notes_render_the_policy_figures() -> None:
     assert policy.case_note("return", case_no="AS1", item="帽子") == "买家申请退货 AS1（帽子），交易时间延长10天"
-    assert "30%" in policy.case_note("compensation", case_no="AS2", item="")
+    assert policy.case_note("compensation", case_no="AS2", reason="起球", cap="59.70") == (
+        "补偿 AS2（起球），上限 ¥59.70（订单金额的30%），待客服确认金额并登记补偿")
+
+
+@pytest.mark.parametrize(("total", "cap"), [("199.00", "59.70"), ("0.05", "0.02"), ("1000", "300.00")])
+def test_goodwill_is_capped_at_30_percent(total: str, cap: str) -> None:
+    assert policy.max_goodwill(Decimal(total)) == Decimal(cap)
+
+
+def test_own_fault_gets_a_person_not_a_free_return() -> None:
+    for kind in ("return", "exchange", "repair", "quality"):
+        assert policy.own_fault_remedy(kind, True) == "own_fault_goodwill"
+        assert policy.own_fault_remedy(kind, False) is None
+    assert policy.own_fault_remedy("wrong_item", True) is None, "a wrong item is never the shopper's fault"
+    assert "避免差评" in policy.remedy_note("own_fault_goodwill")
+    assert policy.remedy_note("return_or_repair_at_shop_cost") == "签收3天内：退货或维修，运费由店铺承担"
 
 
 def test_postage() -> None:
@@ -152,3 +167,33 @@ def test_damaged_missing_and_exchange_remedies() -> None:
     assert policy.exchange_payment(True, Decimal("50")) == 0
     assert policy.exchange_payment(False, Decimal("50")) == Decimal("50")
     assert policy.exchange_payment(False, Decimal("-30")) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "hours_ago", "reminded", "due"),
+    [("unpaid", 11.9, False, False), ("unpaid", 12, False, True), ("unpaid", 80, False, True),
+     ("unpaid", 13, True, False), ("paid", 13, False, False), ("cancelled", 13, False, False)],
+)
+def test_unpaid_reminder_once_after_12_hours(status: str, hours_ago: float, reminded: bool, due: bool) -> None:
+    assert policy.needs_reminder(status, NOW - timedelta(hours=hours_ago), reminded, NOW) is due
+
+
+@pytest.mark.parametrize(
+    ("status", "paid_hours_ago", "checked", "due"),
+    [("paid", 0, False, True), ("paid", 2, False, True), ("paid", 2.01, False, False), ("paid", 1, True, False),
+     ("paid", -0.5, False, False), ("shipped", 1, False, False), ("unpaid", None, False, False)],
+)
+def test_delivery_details_checked_once_within_2_hours_of_payment(
+        status: str, paid_hours_ago: float | None, checked: bool, due: bool) -> None:
+    paid = None if paid_hours_ago is None else NOW - timedelta(hours=paid_hours_ago)
+    assert policy.needs_details_check(status, paid, checked, NOW) is due
+
+
+@pytest.mark.parametrize(
+    ("owner", "minutes_quiet", "may"),
+    [("bot", None, True), ("bot", 5, True), ("bot", 4.9, False), ("agent", 60, False), ("waiting", 60, False)],
+)
+def test_the_bot_speaks_first_only_into_a_quiet_conversation_it_owns(
+        owner: str, minutes_quiet: float | None, may: bool) -> None:
+    last = None if minutes_quiet is None else NOW - timedelta(minutes=minutes_quiet)
+    assert policy.may_speak_first(owner, last, NOW) is may

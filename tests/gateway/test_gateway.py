@@ -4,15 +4,18 @@ shopper; aiohttp sessions play the agents."""
 
 import asyncio
 import re
+from datetime import timedelta
 
 import aiohttp
 import pytest
 import socketio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot import shop
-from bot.models import ChatMessage, Conversation, OrderNote, Photo
+from bot.clock import utcnow
+from bot.models import ChatMessage, Conversation, Order, OrderItem, OrderNote, Photo, Sku
+from bot.models import Shopper as ShopperRecord
 from tests.conftest import Stack, token_for
 from tests.gateway.conftest import Shopper, agent_session
 
@@ -208,3 +211,53 @@ async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None
     # named someone else's case number and links nothing.
     assert [p.case_id for p in photos[-2:]] == [case_id, None]
     assert all(p.filename.startswith("u1009-") and p.content_type == "image/png" for p in photos)
+
+
+async def test_the_bot_speaks_first_once_reminder_then_back_in_stock(stack: Stack) -> None:
+    """Outreach through the whole stack: the gateway's sweep, Rasa's external intent, the claiming action."""
+    now = utcnow()
+    with Session(stack.engine) as s, s.begin():
+        sku = s.execute(select(Sku).where(Sku.code == "P026-black-F")).scalar_one()
+        s.add(ShopperRecord(id="u9001", nickname="新顾客", phone="13900009001", address="杭州市西湖区文三路1号",
+                            language="zh"))
+        s.add(Order(order_no="209900000001", shopper_id="u9001", status="unpaid", created_at=now - timedelta(hours=13),
+                    address="杭州市西湖区文三路1号", phone="13900009001", total=sku.product.price,
+                    items=[OrderItem(sku_id=sku.id, quantity=1, unit_price=sku.product.price)]))
+    async with Shopper(stack.gateway, "u9001") as shopper:
+        for _ in range(100):  # the sweep runs every second here
+            if shopper.received:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)  # three more sweeps: nothing more may come
+        (reminder,) = shopper.received
+        assert reminder["role"] == "bot" and "209900000001" in reminder["text"] and "还没有付款" in reminder["text"]
+
+        await shopper.say("长款羽绒服有货吗")
+        assert any("到货提醒" in t for t in shopper.texts()), shopper.texts()
+        shopper.received.clear()
+        await asyncio.sleep(2)
+        assert shopper.received == [], "still sold out, and the shopper has just spoken"
+        with Session(stack.engine) as s, s.begin():
+            # Time passes (the quiet rule) and the warehouse restocks one size.
+            s.execute(update(ChatMessage).where(ChatMessage.conversation_id == "u9001")
+                      .values(created_at=ChatMessage.created_at - timedelta(minutes=6)))
+            s.execute(update(Sku).where(Sku.code == "P002-black-L").values(stock=2))
+        try:
+            for _ in range(100):
+                if shopper.received:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(3)
+        finally:
+            with Session(stack.engine) as s, s.begin():  # sold out again for the tests that follow
+                s.execute(update(Sku).where(Sku.code == "P002-black-L").values(stock=0))
+        (notice,) = shopper.received
+        assert "到货啦" in notice["text"] and "黑色/L" in notice["text"]
+        assert notice["quick_replies"][0]["payload"].startswith("/ask_stock")
+    with Session(stack.engine) as s:
+        order = s.execute(select(Order).where(Order.order_no == "209900000001")).scalar_one()
+        assert order.reminded_at is not None
+        assert [(n.flag, n.kind) for n in order.notes] == [("blue", "payment_reminder")]
+        bot_said = s.execute(select(ChatMessage.text).where(ChatMessage.conversation_id == "u9001",
+                                                            ChatMessage.role == "bot")).scalars().all()
+    assert sum("209900000001" in t for t in bot_said) == 1 and sum("到货啦" in t for t in bot_said) == 1

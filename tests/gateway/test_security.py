@@ -81,6 +81,17 @@ async def test_rasa_answers_only_the_gateway(stack: Stack) -> None:
         ok = await http.post("/webhooks/gateway/webhook", json={"sender": "u1020", "message": "你好"},
                              headers={"Authorization": f"Bearer {internal}"})
         assert ok.status == 200 and (await ok.json())
+        # The outreach trigger: the token, and only the bot's own EXTERNAL_ intents.
+        trigger = {"sender": "u1020", "intent": "EXTERNAL_unpaid_reminder", "entities": {"order_id": "1"}}
+        for headers in ({}, {"Authorization": "Bearer forged"}):
+            assert (await http.post("/webhooks/gateway/trigger", json=trigger, headers=headers)).status == 401
+        bearer = {"Authorization": f"Bearer {internal}"}
+        for bad in ({**trigger, "intent": "human_handoff"}, {**trigger, "intent": "EXTERNAL_nothing"},
+                    {**trigger, "sender": ""}, {**trigger, "entities": ["x"]}):
+            response = await http.post("/webhooks/gateway/trigger", json=bad, headers=bearer)
+            assert response.status in (400, 404), bad
+        quiet = await http.post("/webhooks/gateway/trigger", json=trigger, headers=bearer)
+        assert quiet.status == 200 and await quiet.json() == [], "not u1020's order: nothing said"
 
 
 async def test_action_server_acts_only_for_rasa(stack: Stack) -> None:
