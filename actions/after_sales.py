@@ -30,7 +30,8 @@ from actions.forms import ShopFormValidation, SubmitAction, latest_intent
 from actions.orders import this_order, user_texts_since
 from bot import policy, shop
 from bot.models import AfterSalesCase, Order, OrderItem
-from bot.text import own_fault, refused_at_door
+from bot.text import own_fault, refused_at_door, says_missing, says_worn, wants_refund_only
+from bot.words import WORDS, word
 
 KIND_FOR_INTENT = {
     "return_request": "return",
@@ -41,47 +42,19 @@ KIND_FOR_INTENT = {
     "quality_issue": "quality",
     "compensation_request": "compensation",
 }
-KIND_NAMES = {
-    "return": ("退货", "return"), "exchange": ("换货", "exchange"), "repair": ("维修", "repair"),
-    "refund_only": ("仅退款", "refund"), "wrong_item": ("错发", "wrong item"),
-    "missing_item": ("少发", "missing item"), "damaged": ("运输破损", "damaged parcel"),
-    "quality": ("质量问题", "quality problem"), "compensation": ("补偿", "compensation"),
-}
-STATUS_NEXT = {
-    # status → (zh, en): where the case stands and what happens next
-    "open": ("处理中", "being handled", "客服会在 {resolve_hours} 小时内处理完毕", "we'll resolve it within {resolve_hours} hours"),
-    "awaiting_photos": ("等待照片", "waiting for photos", "请在聊天窗口点「图片」上传照片",
-                        "please upload the photos with the photo button in this chat"),
-    "awaiting_return": ("等待寄回", "waiting for the parcel", "请按售后地址寄回，我们收到后马上处理",
-                        "please send it to our after-sales address; we'll handle it as soon as it arrives"),
-    "received": ("已收到退回商品", "item received", "正在检查，确认后马上办理", "we're checking it and will act right away"),
-    "refunded": ("已退款", "refunded", "款项原路退回，{refund_days} 个工作日到账",
-                 "the money reaches you within {refund_days} working days"),
-    "repairing": ("维修中", "being repaired", "修好后寄回并告知快递单号",
-                  "we'll ship it back and send you the tracking number"),
-    "closed": ("已完成", "closed", "如还有问题随时找我", "tell me if anything else comes up"),
-    "rejected": ("未通过", "declined", "如有疑问可以转人工", "ask for a person if you disagree"),
-}
-_REFUND_ONLY = ("仅退款", "只退款", "不退货", "refund only", "just a refund", "without returning")
-_MISSING = ("少", "漏", "没收到", "只收到", "只有", "missing", "only got", "only the", "never arrived", "where is the rest",
-            "empty", "空的", "not included", "没有")
-
-
 def kind_from_message(tracker: Tracker) -> Optional[str]:
     intent = latest_intent(tracker) or ""
-    text = (tracker.latest_message.get("text") or "").lower()
+    text = tracker.latest_message.get("text") or ""
     kind = KIND_FOR_INTENT.get(intent)
-    if kind == "return" and any(w in text for w in _REFUND_ONLY):
+    if kind == "return" and wants_refund_only(text):
         return "refund_only"
-    if kind == "wrong_item" and any(w in text for w in _MISSING) and not any(
-            w in text for w in ("不对", "错", "wrong", "instead", "different", "someone else")):
+    if kind == "wrong_item" and says_missing(text):
         return "missing_item"
     return kind
 
 
 def kind_name(kind: str, lang: str) -> str:
-    zh, en = KIND_NAMES.get(kind, (kind, kind))
-    return pick(lang, zh, en)
+    return word(f"kind.{kind}", lang)
 
 
 def item_buttons(order: Order, lang: str) -> list[dict[str, str]]:
@@ -149,7 +122,7 @@ class ValidateCaseForm(ShopFormValidation):
         if reason == "window_passed" and order.delivered_at is not None:
             values["days"] = str(max((self.now - order.delivered_at).days, 0))
             # Outside the rules: keep the shopper with compensation rather than a bare no (WORKFLOWS.md).
-            buttons = [{"title": pick(self.lang(tracker), "申请补偿", "Ask for compensation"),
+            buttons = [{"title": word("button.compensation", self.lang(tracker)),
                         "payload": f'/compensation_request{{"order_id":"{order.order_no}"}}'}]
         dispatcher.utter_message(response=f"utter_case_refused_{reason}", buttons=buttons, **values)
 
@@ -284,8 +257,7 @@ def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker
         value = item.unit_price if item else order.total
         return policy.wrong_item_remedy(bool(tracker.get_slot("keep_item")), policy.RETURN_POSTAGE, value)
     if kind == "quality" and order.delivered_at is not None:
-        worn = any(w in str(tracker.get_slot("case_reason") or "").lower()
-                   for w in ("穿了", "穿过", "洗了", "洗过", "wore", "worn", "washed", "wash"))
+        worn = says_worn(str(tracker.get_slot("case_reason") or ""))
         return policy.quality_remedy(order.delivered_at, now, worn)
     if kind == "damaged":
         return policy.damaged_remedy(tracker.get_slot("signed_for") is not False)
@@ -325,12 +297,12 @@ class ActionSubmitCase(SubmitAction):
         case.remedy = remedy
         case.wanted = tracker.get_slot("wanted") if kind == "exchange" else None
         if kind == "repair" and remedy != "own_fault_goodwill":
-            case.progress = f"{shop_time(now)[:10]} 登记返修"
+            case.progress = f"{shop_time(now)[:10]} {policy.REPAIR_REGISTERED}"
         if kind == "compensation":
             case.amount = policy.max_goodwill(order.total)
         if spec.extends_transaction:
             order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
-        item_zh = f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}" if item else "整单"
+        item_zh = f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}" if item else policy.WHOLE_ORDER
         note = policy.case_note(kind, case_no=case.case_no, item=item_zh, reason=reason[:60],
                                 wanted=str(case.wanted or ""), cap=str(case.amount or ""),
                                 remedy=policy.remedy_note(remedy))
@@ -346,7 +318,7 @@ class ActionSubmitCase(SubmitAction):
         dispatcher.utter_message(
             response=response,
             case_no=case.case_no, order_id=order.order_no,
-            item=item_label(item, lang) if item else pick(lang, "整单", "the whole order"),
+            item=item_label(item, lang) if item else word("label.whole_order", lang),
             address=pick(lang, policy.RETURN_ADDRESS_ZH, policy.RETURN_ADDRESS_EN),
             deadline=shop_time(order.transaction_deadline)[:10], wanted=str(case.wanted or "").strip("/"),
             cap=str(case.amount or ""), kind=kind_name(kind, lang),
@@ -361,16 +333,16 @@ class ActionSubmitCase(SubmitAction):
 # --- where do my cases stand -------------------------------------------------------------------------
 
 def case_line(case: AfterSalesCase, lang: str) -> str:
-    status_zh, status_en, next_zh, next_en = STATUS_NEXT.get(case.status, STATUS_NEXT["open"])
-    what = item_label(case.item, lang) if case.item else pick(lang, "整单", "whole order")
-    next_step = pick(lang, next_zh, next_en).format(**policy.figures())
+    status = case.status if f"status.{case.status}" in WORDS else "open"
+    what = item_label(case.item, lang) if case.item else word("label.whole_order", lang)
+    next_step = word(f"next.{status}", lang)
     if case.kind == "repair" and case.progress:
-        next_step = f"{next_step} ({case.progress})" if lang == "en" else f"{next_step}（{case.progress}）"
+        # Agents append dated lines; the shopper sees the newest.
+        next_step = word("case.progress", lang, next=next_step, progress=case.progress.splitlines()[-1])
     if case.return_tracking_no:
-        next_step += pick(lang, f"，寄回单号 {case.return_tracking_no}", f"; tracking number {case.return_tracking_no}")
-    if lang == "en":
-        return f"{case.case_no} · {kind_name(case.kind, lang)} · {what}: {status_en}. Next: {next_step}"
-    return f"{case.case_no} · {kind_name(case.kind, lang)} · {what}：{status_zh}。{next_step}"
+        next_step = word("case.shipped_back", lang, next=next_step, tracking_no=case.return_tracking_no)
+    return word("case.line", lang, case_no=case.case_no, kind=kind_name(case.kind, lang), what=what,
+                status=word(f"status.{status}", lang), next=next_step)
 
 
 class ActionCaseStatus(ShopAction):
@@ -420,9 +392,8 @@ class ActionRefundStatus(ShopAction):
             return []
         lines = [case_line(c, lang) for c in money_cases]
         for order in cancelled:
-            lines.append(pick(lang, f"{order.order_no} · 已取消 {shop_time(order.cancelled_at)[:10]}：¥{order.total} 原路退回",
-                              f"{order.order_no} · cancelled {shop_time(order.cancelled_at)[:10]}: "
-                              f"¥{order.total} back to your payment method"))
+            lines.append(word("refund.cancelled", lang, order_id=order.order_no,
+                              date=shop_time(order.cancelled_at)[:10], total=order.total))
         dispatcher.utter_message(response="utter_refund_status", refunds="\n".join(lines), **policy.figures())
         return []
 

@@ -22,10 +22,11 @@ from bot.clock import utcnow
 from bot.db import get_sessionmaker
 from bot.models import Order, OrderItem, OrderNote
 from bot.text import detect_language, find_order_numbers
+from bot.words import word
 
 log = logging.getLogger(__name__)
 
-BOT_AUTHOR = "客服机器人 / shop-assist bot"
+BOT_AUTHOR = policy.NOTE_AUTHOR
 SHOP_TZ = timedelta(hours=8)  # the shop works in China Standard Time
 
 Events = list[dict[str, Any]]
@@ -78,7 +79,7 @@ def courier_name(code: Optional[str], lang: str) -> str:
 
 
 def size_label(size: str, lang: str) -> str:
-    return pick(lang, "均码", "one size") if size == "F" else size
+    return word("label.one_size", lang) if size == "F" else size
 
 
 def item_label(item: OrderItem, lang: str) -> str:

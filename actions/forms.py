@@ -29,6 +29,7 @@ from bot.clock import utcnow
 from bot.db import get_sessionmaker
 from bot.models import Order
 from bot.text import wants_other_order
+from bot.words import word
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ class ShopFormValidation(FormValidationAction, ABC):
             dispatcher.utter_message(
                 response="utter_offer_person",
                 buttons=[
-                    {"title": "转人工" if lang == "zh" else "Talk to a person", "payload": "/human_handoff"},
-                    {"title": "算了" if lang == "zh" else "Never mind", "payload": "/deny"},
+                    {"title": word("button.person", lang), "payload": "/human_handoff"},
+                    {"title": word("button.never_mind", lang), "payload": "/deny"},
                 ],
             )
             misses = 0

@@ -28,25 +28,20 @@ from actions.common import (
     write_note,
 )
 from actions.forms import ShopFormValidation, SubmitAction, latest_intent
+from actions.products import sku_label
 from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
-from bot.text import find_courier, find_tax_number, is_urgent, means_personal
-
-STATUS_NAMES = {
-    "unpaid": ("待付款", "awaiting payment"), "paid": ("待发货", "paid, not shipped"),
-    "shipped": ("运输中", "on its way"), "delivered": ("已签收", "delivered"),
-    "completed": ("已完成", "completed"), "cancelled": ("已取消", "cancelled"),
-}
+from bot.text import ADDRESS, find_courier, find_tax_number, invoice_title, is_urgent, means_personal, new_address
+from bot.words import word
 
 
 def order_card(order: Order, lang: str) -> dict:
     """A card the widget shows under the reply (Rasa widgets ignore it)."""
-    zh, en = STATUS_NAMES[order.status]
     lines = [item_label(i, lang) for i in order.items]
-    lines.append(pick(lang, f"合计 ¥{order.total}", f"Total ¥{order.total}"))
+    lines.append(word("label.total", lang, total=order.total))
     if order.tracking_no:
         lines.append(f"{courier_name(order.courier, lang)} {order.tracking_no}")
-    return {"card": {"type": "order", "title": f"{order.order_no} · {pick(lang, zh, en)}", "lines": lines}}
+    return {"card": {"type": "order", "title": f"{order.order_no} · {word('order.' + order.status, lang)}", "lines": lines}}
 
 
 def report_order(
@@ -88,7 +83,7 @@ def _register_overdue(
     sold_out = any(i.sku.stock <= 0 for i in order.items)
     ship_by = shop_time(policy.overdue_ship_by(now))
     write_note(s, order, "ship_overdue_followup", now, note="ship_overdue_followup",
-               cause="缺货，待补货" if sold_out else "仓库漏发，优先安排", ship_by=ship_by)
+               cause=policy.OVERDUE_CAUSES["sold_out" if sold_out else "missed"], ship_by=ship_by)
     dispatcher.utter_message(
         response="utter_order_paid_overdue_restock" if sold_out else "utter_order_paid_overdue",
         order_id=order.order_no, items=items_label(order, lang), ship_by=ship_by, **policy.figures(),
@@ -232,8 +227,8 @@ class ActionAskCancelConfirm(ShopAction):
 
 def yes_no(lang: str) -> list[dict[str, str]]:
     return [
-        {"title": pick(lang, "是的", "Yes"), "payload": "/affirm"},
-        {"title": pick(lang, "不用了", "No"), "payload": "/deny"},
+        {"title": word("button.yes", lang), "payload": "/affirm"},
+        {"title": word("button.no", lang), "payload": "/deny"},
     ]
 
 
@@ -258,7 +253,7 @@ class ActionSubmitCancel(SubmitAction):
             dispatcher.utter_message(response="utter_cancel_order_refused_shipped", order_id=order.order_no,
                                      **policy.figures())
             return []
-        refund = f"款项{policy.figures()['refund_days']}个工作日内原路退回" if was_paid else "未付款，无需退款"
+        refund = policy.CANCEL_REFUND["paid" if was_paid else "unpaid"].format(**policy.figures())
         write_note(s, order, "cancelled", now, note="cancelled", refund=refund)
         dispatcher.utter_message(
             response="utter_cancel_done_refund" if was_paid else "utter_cancel_done_unpaid",
@@ -269,18 +264,14 @@ class ActionSubmitCancel(SubmitAction):
 
 # --- change an order (订单修改) -------------------------------------------------------------------
 
-_ADDRESS = re.compile(r"省|市|区|县|镇|乡|村|路|街|巷|弄|号|栋|幢|单元|室|小区|road|street|st\.|avenue|ave\b|"
-                      r"apt|apartment|district|city|province|lane|floor", re.IGNORECASE)
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_ADDRESS_PREFIX = re.compile(r"^.*?(?:改成|改为|换成|寄到|送到|新地址是|新地址[:：]|地址是|地址[:：]|change (?:it )?to|"
-                             r"send it to|deliver to|new address is|new address:|address:)\s*", re.IGNORECASE)
 
 
 def read_change(tracker: Tracker) -> Optional[str]:
     """The change the shopper asks for, as "field:value"; None when the message names none."""
     text = (tracker.latest_message.get("text") or "").strip()
     phone = _PHONE.search(text)
-    if phone and not _ADDRESS.search(_PHONE.sub("", text)):
+    if phone and not ADDRESS.search(_PHONE.sub("", text)):
         return f"phone:{phone.group(0)}"
     courier = find_courier(text)
     if courier:
@@ -288,8 +279,8 @@ def read_change(tracker: Tracker) -> Optional[str]:
     size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
     if size or color:
         return f"variant:{color or ''}/{size or ''}"
-    if len(_ADDRESS.findall(text)) >= 1 and len(text) >= 8:
-        address = _ADDRESS_PREFIX.sub("", text).strip(" ：:，,。.")
+    if len(ADDRESS.findall(text)) >= 1 and len(text) >= 8:
+        address = new_address(text)
         if len(address) >= 6:
             return f"address:{address}"
     if latest_entity(tracker, "product"):
@@ -306,13 +297,13 @@ class ChangePlan:
 
     def describe(self, lang: str) -> str:
         if self.field == "variant" and self.item is not None and self.sku is not None:
-            after = pick(lang, f"{self.sku.color_zh}/{self.sku.size}", f"{self.sku.color_en}/{self.sku.size}")
+            after = sku_label(self.sku, lang)
             return f"{item_label(self.item, lang)} → {after}"
         if self.field == "phone":
-            return pick(lang, f"收件电话 → {self.value}", f"phone → {self.value}")
+            return word("change.phone", lang, value=self.value)
         if self.field == "courier":
-            return pick(lang, f"快递 → {courier_name(self.value, lang)}", f"courier → {courier_name(self.value, lang)}")
-        return pick(lang, f"收货地址 → {self.value}", f"address → {self.value}")
+            return word("change.courier", lang, value=courier_name(self.value, lang))
+        return word("change.address", lang, value=self.value)
 
 
 def plan_change(s: Session, order: Order, detail: str) -> ChangePlan:
@@ -493,8 +484,7 @@ class ValidateInvoiceForm(ShopFormValidation):
     ) -> dict[str, Any]:
         if value is None:
             return {"invoice_title": None}
-        title = re.sub(r"^(?:发票)?抬头(?:是|写|为|[:：])?\s*|^(?:the )?(?:invoice )?title(?: is|:)?\s*", "",
-                       str(value).strip(), flags=re.IGNORECASE).strip(" ：:，,。")
+        title = invoice_title(str(value))
         if len(title) < 2 or len(title) > 100 or find_tax_number(title) == title.upper():
             return self.refuse(dispatcher, tracker, "invoice_title", "utter_invoice_title_invalid")
         found = find_tax_number(str(value))
@@ -567,6 +557,6 @@ class ActionSubmitInvoice(SubmitAction):
                    flag="red", once=False, title=title, tax_number=tax, shopper=tracker.sender_id)
         dispatcher.utter_message(
             response="utter_invoice_recorded_urgent" if urgent else "utter_invoice_recorded",
-            order_id=order.order_no, title=title, tax_number=tax if tax != PERSONAL else pick(lang, "无（个人）", "none (personal)"),
+            order_id=order.order_no, title=title, tax_number=tax if tax != PERSONAL else word("label.personal_invoice", lang),
         )
         return []

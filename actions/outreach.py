@@ -16,12 +16,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.common import Events, ShopAction, courier_name, items_label, latest_entity, pick, write_note
+from actions.common import Events, ShopAction, courier_name, items_label, latest_entity, write_note
 from actions.forms import CONTEXT_ORDER
 from actions.products import product_name, sku_label
 from bot import policy, shop
 from bot.catalogue import DEFAULT_COURIER
 from bot.models import Order
+from bot.words import word
 
 
 class OutreachAction(ShopAction):
@@ -72,8 +73,8 @@ class ActionDetailsCheck(OutreachAction):
             response="utter_details_check", order_id=order.order_no, address=order.address, phone=order.phone,
             courier=courier_name(order.courier or DEFAULT_COURIER, lang),
             buttons=[
-                {"title": pick(lang, "信息无误", "All correct"), "payload": "/affirm"},
-                {"title": pick(lang, "修改地址/快递", "Change address or courier"),
+                {"title": word("button.details_ok", lang), "payload": "/affirm"},
+                {"title": word("button.details_change", lang),
                  "payload": f'/change_order{{"order_id":"{order.order_no}"}}'},
             ],
         )
@@ -96,7 +97,7 @@ class ActionRestockNotice(OutreachAction):
         dispatcher.utter_message(
             response="utter_restock_notice", product=name, variant=sku_label(wish.sku, lang),
             count=str(wish.sku.stock),
-            buttons=[{"title": pick(lang, "查看库存", "Check stock"),
+            buttons=[{"title": word("button.check_stock", lang),
                       "payload": f'/ask_stock{{"product":"{name}"}}'}],
         )
         return [SlotSet("product_code", product.code)]

@@ -14,23 +14,8 @@ from sqlalchemy.orm import Session
 from actions.common import Events, ShopAction, latest_entity, pick, size_label
 from bot import identity, policy, shop
 from bot.models import Product, Sku
-from bot.text import parse_weight_kg
-
-# Which catalogue field a question is about, by the words shoppers use.
-ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
-    "material": ("材质", "面料", "什么料", "料子", "成分", "材料", "含量", "什么皮", "真皮", "皮质", "material", "fabric", "made of", "real leather", "cotton", "wool"),
-    "colors": ("颜色", "色", "colour", "color"),
-    "size_for_weight": ("斤", "公斤", "kg", "体重", "穿多大", "穿什么码", "选哪个码", "weigh", "lbs", "which size", "what size should"),
-    "sizes": ("尺码", "码", "尺寸", "大小", "size"),
-    "price": ("多少钱", "价格", "价钱", "几块", "售价", "price", "cost", "how much"),
-    "care": ("洗", "保养", "护理", "清洁", "wash", "care", "clean", "iron"),
-    "selling_points": ("卖点", "特点", "优点", "好在哪", "亮点", "有什么好", "feature", "special", "why should", "good about", "selling point"),
-}
-# Questions the catalogue has no field for: say so and never guess.
-UNKNOWN_WORDS = (
-    "防水", "产地", "哪里产", "保修", "质保", "起球", "掉色", "褪色", "缩水", "甲醛", "闻起来",
-    "waterproof", "made in", "origin", "warranty", "guarantee", "shrink", "fade", "pilling", "smell",
-)
+from bot.text import ATTRIBUTE_WORDS, UNKNOWN_WORDS, mentioned_colour, parse_weight_kg
+from bot.words import word
 
 
 def asked_attributes(text: str) -> list[str]:
@@ -56,7 +41,7 @@ def colour_list(p: Product, lang: str) -> str:
         name = pick(lang, sku.color_zh, sku.color_en)
         if name not in names:
             names.append(name)
-    return pick(lang, "、", ", ").join(names)
+    return word("list.sep", lang).join(names)
 
 
 def size_list(p: Product, lang: str) -> str:
@@ -65,7 +50,7 @@ def size_list(p: Product, lang: str) -> str:
         if sku.size not in sizes:
             sizes.append(sku.size)
     if sizes == ["F"]:
-        return pick(lang, "均码", "one size")
+        return word("label.one_size", lang)
     return " / ".join(sizes)
 
 
@@ -220,10 +205,7 @@ class ActionCheckStock(ShopAction):
             m = _SIZE_TOKEN.search(text)
             size = m.group(1) if m else None
         if color is None:
-            color = next((sku.color_zh for sku in product.skus if sku.color_zh.rstrip("色") in text), None)
-            color = color or next(
-                (sku.color_en for sku in product.skus if sku.color_en.lower() in text.lower()), None
-            )
+            color = mentioned_colour(text, [(sku.color_zh, sku.color_en) for sku in product.skus])
         if not product.in_production:
             dispatcher.utter_message(response="utter_product_discontinued", product=name)
             self._alternatives(dispatcher, s, product, lang)
@@ -249,7 +231,7 @@ class ActionCheckStock(ShopAction):
                 dispatcher.utter_message(
                     response="utter_stock_other_variants",
                     product=name,
-                    value=pick(lang, "、", ", ").join(sku_label(k, lang) for k in others),
+                    value=word("list.sep", lang).join(sku_label(k, lang) for k in others),
                 )
             else:
                 self._alternatives(dispatcher, s, product, lang)
@@ -260,12 +242,12 @@ class ActionCheckStock(ShopAction):
                 count=str(skus[0].stock),
             )
         else:
-            sep = pick(lang, "、", ", ")
+            sep = word("list.sep", lang)
             dispatcher.utter_message(
                 response="utter_stock_summary",
                 product=name,
                 value=sep.join(sku_label(k, lang) for k in available),
-                sold_out=sep.join(sku_label(k, lang) for k in skus if k.stock == 0) or pick(lang, "无", "none"),
+                sold_out=sep.join(sku_label(k, lang) for k in skus if k.stock == 0) or word("label.none", lang),
             )
         return events
 
@@ -286,7 +268,7 @@ class ActionCheckStock(ShopAction):
             return
         dispatcher.utter_message(
             response="utter_stock_alternatives",
-            value=pick(lang, "、", ", ").join(f"{product_name(a, lang)} ¥{a.price}" for a in alternatives),
+            value=word("list.sep", lang).join(f"{product_name(a, lang)} ¥{a.price}" for a in alternatives),
             buttons=[
                 {"title": product_name(a, lang), "payload": f'/ask_stock{{"product":"{product_name(a, lang)}"}}'}
                 for a in alternatives

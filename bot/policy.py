@@ -328,6 +328,12 @@ CASES: dict[str, CaseSpec] = {spec.kind: spec for spec in (
 )}
 
 
+NOTE_AUTHOR = "客服机器人 / shop-assist bot"  # who the bot's notes and case lines are signed by
+WHOLE_ORDER = "整单"  # a case about no single item, as notes name it
+REPAIR_REGISTERED = "登记返修 / registered for repair"  # a repair's first progress line
+OVERDUE_CAUSES = {"sold_out": "缺货，待补货", "missed": "仓库漏发，优先安排"}  # why an order is late, as notes say it
+CANCEL_REFUND = {"paid": "款项{refund_days}个工作日内原路退回", "unpaid": "未付款，无需退款"}
+
 # Notes the bot writes on orders (red flag = needs a person's attention; blue = reminded once).
 ORDER_NOTES: dict[str, str] = {
     "ship_overdue_followup": "超{ship_hours}小时未发货，买家催发货：已登记跟进，查明原因（{cause}），承诺{ship_by}前发出，赠送小礼品",

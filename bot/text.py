@@ -151,3 +151,72 @@ _OWN_FAULT = re.compile(
 def own_fault(text: str) -> bool:
     """The shopper says they caused it ("不小心摔坏了", "I dropped it"): handled kindly, never blamed."""
     return bool(_OWN_FAULT.search(text[:MAX_TEXT]))
+
+
+# --- what shoppers' words say about an after-sales case, an address, a product question ------------------
+
+_REFUND_ONLY = ("仅退款", "只退款", "不退货", "refund only", "just a refund", "without returning")
+_MISSING = ("少", "漏", "没收到", "只收到", "只有", "missing", "only got", "only the", "never arrived", "where is the rest",
+            "empty", "空的", "not included", "没有")
+_WRONG = ("不对", "错", "wrong", "instead", "different", "someone else")
+_WORN = ("穿了", "穿过", "洗了", "洗过", "wore", "worn", "washed", "wash")
+
+
+def wants_refund_only(text: str) -> bool:
+    t = text.lower()
+    return any(w in t for w in _REFUND_ONLY)
+
+
+def says_missing(text: str) -> bool:
+    """Something is missing from the parcel, rather than the wrong thing in it."""
+    t = text.lower()
+    return any(w in t for w in _MISSING) and not any(w in t for w in _WRONG)
+
+
+def says_worn(text: str) -> bool:
+    t = text.lower()
+    return any(w in t for w in _WORN)
+
+
+ADDRESS = re.compile(r"省|市|区|县|镇|乡|村|路|街|巷|弄|号|栋|幢|单元|室|小区|road|street|st\.|avenue|ave\b|"
+                     r"apt|apartment|district|city|province|lane|floor", re.IGNORECASE)
+_ADDRESS_PREFIX = re.compile(r"^.*?(?:改成|改为|换成|寄到|送到|新地址是|新地址[:：]|地址是|地址[:：]|change (?:it )?to|"
+                             r"send it to|deliver to|new address is|new address:|address:)\s*", re.IGNORECASE)
+_TITLE_PREFIX = re.compile(r"^(?:发票)?抬头(?:是|写|为|[:：])?\s*|^(?:the )?(?:invoice )?title(?: is|:)?\s*",
+                           re.IGNORECASE)
+
+
+def new_address(text: str) -> str:
+    """The address in "地址改成…" / "new address is …", without the lead-in."""
+    return _ADDRESS_PREFIX.sub("", text).strip(" ：:，,。.")
+
+
+def invoice_title(text: str) -> str:
+    """The title in "抬头是…" / "the title is …"."""
+    return _TITLE_PREFIX.sub("", text.strip()).strip(" ：:，,。")
+
+
+def mentioned_colour(text: str, colours: list[tuple[str, str]]) -> Optional[str]:
+    """The (zh, en) colour a message names, as it names it: "黑的" and "黑色" both name 黑色."""
+    found = next((zh for zh, _ in colours if zh.rstrip("色") in text), None)
+    return found or next((en for _, en in colours if en.lower() in text.lower()), None)
+
+
+# Which catalogue field a product question is about, by the words shoppers use.
+ATTRIBUTE_WORDS: dict[str, tuple[str, ...]] = {
+    "material": ("材质", "面料", "什么料", "料子", "成分", "材料", "含量", "什么皮", "真皮", "皮质", "material", "fabric",
+                 "made of", "real leather", "cotton", "wool"),
+    "colors": ("颜色", "色", "colour", "color"),
+    "size_for_weight": ("斤", "公斤", "kg", "体重", "穿多大", "穿什么码", "选哪个码", "weigh", "lbs", "which size",
+                        "what size should"),
+    "sizes": ("尺码", "码", "尺寸", "大小", "size"),
+    "price": ("多少钱", "价格", "价钱", "几块", "售价", "price", "cost", "how much"),
+    "care": ("洗", "保养", "护理", "清洁", "wash", "care", "clean", "iron"),
+    "selling_points": ("卖点", "特点", "优点", "好在哪", "亮点", "有什么好", "feature", "special", "why should",
+                       "good about", "selling point"),
+}
+# Questions the catalogue has no field for: say so and never guess.
+UNKNOWN_WORDS = (
+    "防水", "产地", "哪里产", "保修", "质保", "起球", "掉色", "褪色", "缩水", "甲醛", "闻起来",
+    "waterproof", "made in", "origin", "warranty", "guarantee", "shrink", "fade", "pilling", "smell",
+)

@@ -8,7 +8,7 @@ from bot import policy
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS = [*sorted((ROOT / "domain").glob("*.yml")), *sorted((ROOT / "actions").glob("*.py")),
-         *sorted((ROOT / "bot" / "gateway").glob("*.py"))]
+         *sorted((ROOT / "bot" / "gateway").glob("*.py")), ROOT / "bot" / "words.py"]
 
 
 def typed_forms() -> list[str]:

@@ -29,6 +29,7 @@ from bot.gateway.demo import DemoTokens
 from bot.gateway.identities import Identities
 from bot.gateway.limits import RateLimits
 from bot.gateway.outreach import Outreach
+from bot.gateway.registers import Registers
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
@@ -52,6 +53,7 @@ class Gateway:
         self.shoppers = ShopperChannel(self)
         self.uploads = Uploads(self, secret)
         self.outreach = Outreach(self)
+        self.registers = Registers(self)
         self.demo = None if is_production() else DemoTokens(self)
         starlette = Starlette(
             routes=[
@@ -61,6 +63,7 @@ class Gateway:
                 Route("/uploads/{name}", self.uploads.serve),
                 *(self.demo.routes() if self.demo else []),
                 *self.console.routes(),
+                *self.registers.routes(),
                 Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
             ],
             middleware=[

@@ -21,14 +21,14 @@ from starlette.routing import Route
 
 from bot import agents as agent_records
 from bot import conversations as conv
-from bot import shop
+from bot import registers, shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
 from bot.gateway.limits import client_of
-from bot.gateway.phrases import phrases
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
 from bot.models import Agent, BadReview, Conversation, Order, OrderNote
+from bot.words import phrases
 
 if TYPE_CHECKING:
     from bot.gateway.app import Gateway
@@ -71,7 +71,7 @@ def _conversation_json(c: Conversation, now: datetime) -> dict[str, Any]:
     }
 
 
-def _order_json(o: Order) -> dict[str, Any]:
+def _order_json(o: Order, photos: dict[int, list[str]]) -> dict[str, Any]:
     last = o.tracking_events[-1] if o.tracking_events else None
     return {
         "order_no": o.order_no,
@@ -82,7 +82,8 @@ def _order_json(o: Order) -> dict[str, Any]:
         "tracking_no": o.tracking_no,
         "last_tracking": {"at": last.at.isoformat(), "text": last.text_zh} if last else None,
         "items": [f"{i.sku.product.name_zh} {i.sku.color_zh}/{i.sku.size} ×{i.quantity}" for i in o.items],
-        "cases": [{"case_no": c.case_no, "kind": c.kind, "status": c.status, "reason": c.reason} for c in o.cases],
+        # Each case as the registers show it, with its evidence photos.
+        "cases": [registers.case_json(c, photos.get(c.id, [])) for c in o.cases],
         "notes": [{"flag": n.flag, "text": n.text, "author": n.author} for n in o.notes],
     }
 
@@ -246,7 +247,7 @@ class AgentConsole:
             return JSONResponse({"error": "login required"}, status_code=401)
         return JSONResponse({**agent, "token": self.tokens.dumps({"a": agent["id"], "v": agent["version"]})})
 
-    async def _guard(self, request: Request) -> tuple[Optional[dict[str, Any]], Optional[Response]]:
+    async def guard(self, request: Request) -> tuple[Optional[dict[str, Any]], Optional[Response]]:
         agent = await self.agent_of(request)
         if agent is None:
             return None, JSONResponse({"error": "login required"}, status_code=401)
@@ -255,7 +256,7 @@ class AgentConsole:
             return None, JSONResponse({"error": "JSON body required"}, status_code=415)
         return agent, None
 
-    async def _body(self, request: Request) -> dict[str, Any]:
+    async def body(self, request: Request) -> dict[str, Any]:
         try:
             body = await request.json()
         except ValueError:
@@ -263,7 +264,7 @@ class AgentConsole:
         return body if isinstance(body, dict) else {}
 
     async def queue(self, request: Request) -> Response:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return denied
         assert agent is not None
@@ -279,7 +280,7 @@ class AgentConsole:
         return JSONResponse(await db(load))
 
     async def agents(self, request: Request) -> Response:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return denied
 
@@ -290,14 +291,14 @@ class AgentConsole:
 
     async def set_active(self, request: Request) -> Response:
         """Supervisor only: disable an agent (ends its sessions, requeues its chats) or enable it again."""
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return denied
         assert agent is not None
         if agent["role"] != "supervisor":
             return JSONResponse({"error": "supervisors only"}, status_code=403)
         target = request.path_params["aid"]
-        active = (await self._body(request)).get("active")
+        active = (await self.body(request)).get("active")
         if not isinstance(active, bool) or target == agent["id"]:
             return JSONResponse({"error": "active: true or false, for another agent"}, status_code=400)
         if not await db(agent_records.set_active, target, active):
@@ -307,11 +308,11 @@ class AgentConsole:
         return JSONResponse({"ok": True})
 
     async def phrases(self, request: Request) -> Response:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         return denied or JSONResponse(phrases())
 
     async def conversation(self, request: Request) -> Response:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return denied
         cid = request.path_params["cid"]
@@ -322,12 +323,13 @@ class AgentConsole:
                 return None
             shopper = shop.get_shopper(s, c.shopper_id) if c.shopper_id else None
             orders = shop.recent_orders(s, c.shopper_id, limit=10) if c.shopper_id else []
+            photos = registers.photos_by_case(s, [k.id for o in orders for k in o.cases])
             return {
                 "conversation": _conversation_json(c, utcnow()),
                 "transcript": [wire(m) for m in conv.history(s, cid)],
                 "shopper": {"id": shopper.id, "nickname": shopper.nickname, "phone": shopper.phone,
                             "address": shopper.address} if shopper else None,
-                "orders": [_order_json(o) for o in orders],
+                "orders": [_order_json(o, photos) for o in orders],
             }
 
         data = await db(load)
@@ -344,7 +346,7 @@ class AgentConsole:
         return await db(run)
 
     async def claim(self, request: Request) -> Response:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return denied
         assert agent is not None
@@ -359,7 +361,7 @@ class AgentConsole:
         return JSONResponse({"ok": True})
 
     async def _owned(self, request: Request) -> tuple[Optional[dict], Optional[str], Optional[Response]]:
-        agent, denied = await self._guard(request)
+        agent, denied = await self.guard(request)
         if denied:
             return None, None, denied
         assert agent is not None
@@ -378,7 +380,7 @@ class AgentConsole:
         if denied:
             return denied
         assert agent and cid
-        text = str((await self._body(request)).get("text") or "").strip()
+        text = str((await self.body(request)).get("text") or "").strip()
         if not text or len(text) > conv.MAX_TEXT:
             return JSONResponse({"error": f"text must be 1–{conv.MAX_TEXT} characters"}, status_code=400)
         message = await self.g.shoppers.say(cid, "agent", text, author=agent["name"])
@@ -389,7 +391,7 @@ class AgentConsole:
         if denied:
             return denied
         assert agent and cid
-        body = await self._body(request)
+        body = await self.body(request)
         text = str(body.get("text") or "").strip()[:1000]
         flag = body.get("flag") if body.get("flag") in ("red", "blue") else None
         order_no = str(body.get("order_no") or "")
@@ -413,7 +415,7 @@ class AgentConsole:
         if denied:
             return denied
         assert agent and cid
-        body = await self._body(request)
+        body = await self.body(request)
         text = str(body.get("review_text") or "").strip()[:2000]
         try:
             severity = min(max(int(body.get("severity") or 2), 1), 3)
@@ -449,7 +451,7 @@ class AgentConsole:
             return denied
         assert agent and cid
         try:
-            to_agent = int((await self._body(request)).get("agent_id"))
+            to_agent = int((await self.body(request)).get("agent_id"))
         except (TypeError, ValueError):
             return JSONResponse({"error": "agent_id required"}, status_code=400)
 

@@ -126,7 +126,7 @@ def test_case_notes_render_the_policy_figures() -> None:
 
 
 @pytest.mark.parametrize(("total", "cap"), [("199.00", "59.70"), ("0.05", "0.02"), ("1000", "300.00")])
-def test_goodwill_is_capped_at_30_percent(total: str, cap: str) -> None:
+def test_goodwill_cap_rounds_to_the_fen(total: str, cap: str) -> None:
     assert policy.max_goodwill(Decimal(total)) == Decimal(cap)
 
 

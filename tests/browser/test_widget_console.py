@@ -172,6 +172,26 @@ def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path
                            ).scalar_one()
     assert status == "open"
 
+    # The agent who takes the conversation sees the case with both photos, and records progress on it.
+    say(shopper, "转人工")
+    expect(shopper.locator('.msg.system[data-notice="queued"]').last).to_be_visible()
+    agent = agent_page(browser, stack, "xiaomei")
+    agent.locator("#waiting li", has_text="u1009").click()
+    case = agent.locator(f'#orders .case[data-case="{case_no.group()}"]')
+    expect(case).to_contain_text("damaged")
+    expect(case.locator("img.case-photo")).to_have_count(2)
+    expect(case.locator("img.case-photo").first).to_have_js_property("naturalWidth", 1)  # it loads
+    agent.click("#claim")
+    case.locator("input[name=progress]").fill("已向快递登记理赔")
+    case.locator("button").click()
+    expect(agent.locator("#flash")).to_contain_text("case updated")
+    expect(agent.locator(f'#orders .case[data-case="{case_no.group()}"]')).to_contain_text("已向快递登记理赔（小美）")
+    # ... and the register of courier claims lists it, photos included.
+    agent.select_option("#register-name", "lost_parcels")
+    agent.click("#register-show")
+    row = agent.locator("#register-table tr", has_text=case_no.group())
+    expect(row.locator("img.case-photo")).to_have_count(2)
+
 
 def test_markup_is_shown_as_text_and_language_switch(browser: Browser, stack: Stack) -> None:
     _, shopper = shopper_page(browser, stack, "u1015", lang="en")

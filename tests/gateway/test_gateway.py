@@ -261,3 +261,34 @@ async def test_the_bot_speaks_first_once_reminder_then_back_in_stock(stack: Stac
         bot_said = s.execute(select(ChatMessage.text).where(ChatMessage.conversation_id == "u9001",
                                                             ChatMessage.role == "bot")).scalars().all()
     assert sum("209900000001" in t for t in bot_said) == 1 and sum("到货啦" in t for t in bot_said) == 1
+
+
+async def test_registers_and_case_changes_in_the_console(stack: Stack) -> None:
+    with Session(stack.engine) as s, s.begin():
+        order = shop.orders_with_status(s, "u1007", ["completed"])[0]
+        case = shop.create_case(s, order, order.items[0], "repair", "鞋底开胶", utcnow())
+        number, over_cap = case.case_no, str(order.total)  # the whole price is more than the rules allow
+    async with aiohttp.ClientSession(base_url=stack.gateway) as anonymous:
+        assert (await anonymous.get("/console/api/registers/repairs")).status == 401
+        assert (await anonymous.post(f"/console/api/cases/{number}", json={"progress": "x"})).status == 401
+    xiaomei = await agent_session(stack.gateway, "xiaomei")
+    lin = await agent_session(stack.gateway, "lin")
+    try:
+        assert (await xiaomei.get("/console/api/registers/secrets")).status == 404
+        repairs = await (await xiaomei.get("/console/api/registers/repairs")).json()
+        assert number in [r["case_no"] for r in repairs]
+        refused = await xiaomei.post(f"/console/api/cases/{number}", json={"amount_paid": over_cap})
+        assert refused.status == 403 and (await refused.json())["error"] == "over_cap"
+        assert (await lin.post(f"/console/api/cases/{number}", json={"amount_paid": over_cap})).status == 200
+        async with Shopper(stack.gateway, "u1007") as shopper:
+            done = await xiaomei.post(f"/console/api/cases/{number}",
+                                      json={"status": "closed", "progress": "修好寄回", "return_tracking_no": "SF1234567"})
+            assert done.status == 200 and (await done.json())["case"]["return_tracking_no"] == "SF1234567"
+            await asyncio.sleep(0.5)
+            (told,) = shopper.received
+            assert told["role"] == "bot" and number in told["text"] and "SF1234567" in told["text"]
+            await shopper.say("我的售后进度")
+            assert any(number in t and "SF1234567" in t for t in shopper.texts())
+    finally:
+        await xiaomei.close()
+        await lin.close()

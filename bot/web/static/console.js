@@ -49,6 +49,68 @@
     $("transcript").scrollTop = $("transcript").scrollHeight;
   }
 
+  const STATUSES = ["open", "awaiting_photos", "awaiting_return", "received", "repairing", "refunded", "closed", "rejected"];
+
+  // A case with its evidence photos, and what an agent may change on it.
+  function renderCase(k) {
+    const box = el("div", undefined, "case");
+    box.dataset.case = k.case_no;
+    const last = k.progress ? k.progress.split("\n").pop() : "";
+    box.appendChild(el("div", "售后 " + k.case_no + " · " + k.kind + " · " + k.status + (k.remedy ? " · " + k.remedy : "")
+      + (k.amount ? " · 上限 cap ¥" + k.amount : "") + (k.amount_paid ? " · 已付 paid ¥" + k.amount_paid : "")
+      + (last ? " · " + last : "") + (k.return_tracking_no ? " · 寄回 " + k.return_tracking_no : "")));
+    if (k.photos.length) {
+      const strip = el("div", undefined, "photos");
+      k.photos.forEach((src) => { const img = el("img", undefined, "case-photo"); img.src = src; img.alt = k.case_no; strip.appendChild(img); });
+      box.appendChild(strip);
+    }
+    const form = el("form", undefined, "case-form");
+    const status = el("select");
+    STATUSES.forEach((s) => { const o = el("option", s); o.value = s; o.selected = s === k.status; status.appendChild(o); });
+    const progress = el("input"); progress.placeholder = "进度 progress"; progress.maxLength = 200; progress.name = "progress";
+    const tracking = el("input"); tracking.placeholder = "寄回单号 tracking no"; tracking.maxLength = 64; tracking.name = "tracking";
+    const paid = el("input"); paid.placeholder = "补偿已付 paid ¥"; paid.maxLength = 12; paid.name = "paid";
+    const save = el("button", "更新 Update"); save.type = "submit";
+    [status, progress, tracking, paid, save].forEach((e) => form.appendChild(e));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = {};
+      if (status.value !== k.status) body.status = status.value;
+      if (progress.value.trim()) body.progress = progress.value.trim();
+      if (tracking.value.trim()) body.return_tracking_no = tracking.value.trim();
+      if (paid.value.trim()) body.amount_paid = paid.value.trim();
+      const { ok, data } = await api("/console/api/cases/" + encodeURIComponent(k.case_no), body);
+      flash(ok ? "售后单已更新 case updated" : (data.error || "error"));
+      if (ok && current) open(current, true);
+    });
+    box.appendChild(form);
+    return box;
+  }
+
+  // The shop's registers: after-sales, repairs, wrong shipments, lost parcels, compensation.
+  async function showRegister() {
+    const name = $("register-name").value;
+    const { ok, data } = await api("/console/api/registers/" + encodeURIComponent(name));
+    if (!ok) { flash(data.error || "error"); return; }
+    const table = $("register-table");
+    table.textContent = "";
+    const cols = ["case_no", "order_no", "shopper", "kind", "status", "item", "remedy", "progress", "return_tracking_no", "amount", "amount_paid", "note", "created_at"]
+      .filter((c) => data.some((r) => r[c] != null && r[c] !== ""));
+    const head = el("tr");
+    cols.concat(["photos"]).forEach((c) => head.appendChild(el("th", c)));
+    table.appendChild(head);
+    data.forEach((r) => {
+      const tr = el("tr");
+      cols.forEach((c) => tr.appendChild(el("td", r[c] == null ? "" : String(r[c]))));
+      const cell = el("td");
+      (r.photos || []).forEach((src) => { const img = el("img", undefined, "case-photo"); img.src = src; cell.appendChild(img); });
+      tr.appendChild(cell);
+      table.appendChild(tr);
+    });
+    $("register-count").textContent = data.length + " 条 rows";
+    $("register").classList.remove("hidden");
+  }
+
   function closeConversation() {
     current = null;
     $("conversation").classList.add("hidden");
@@ -82,7 +144,7 @@
       box.appendChild(el("strong", o.order_no + " · " + o.status + " · ¥" + o.total));
       box.appendChild(el("div", o.items.join("；")));
       if (o.tracking_no) box.appendChild(el("div", (o.courier || "") + " " + o.tracking_no + (o.last_tracking ? " · " + o.last_tracking.text : "")));
-      o.cases.forEach((k) => box.appendChild(el("div", "售后 " + k.case_no + " " + k.kind + " " + k.status, "case")));
+      o.cases.forEach((k) => box.appendChild(renderCase(k)));
       o.notes.forEach((n) => box.appendChild(el("div", (n.flag === "red" ? "[红旗] " : n.flag === "blue" ? "[蓝旗] " : "") + n.text, "note")));
       orders.appendChild(box);
       for (const sel of ["note-order", "review-order"]) { const opt = el("option", o.order_no); opt.value = o.order_no; $(sel).appendChild(opt); }
@@ -112,6 +174,8 @@
     const { ok, data } = await api("/console/api/conversations/" + encodeURIComponent(current) + "/messages", { text });
     if (ok) $("reply").value = ""; else flash(data.error || "error");
   });
+  $("register-show").addEventListener("click", showRegister);
+  $("register-close").addEventListener("click", () => $("register").classList.add("hidden"));
   $("phrases").addEventListener("change", () => { if ($("phrases").value) { $("reply").value += $("phrases").value; $("phrases").value = ""; $("reply").focus(); } });
   $("note-form").addEventListener("submit", async (e) => {
     e.preventDefault();
