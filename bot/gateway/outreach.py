@@ -44,9 +44,14 @@ class Outreach:
         """Says what is due; returns how many conversations were spoken to."""
         spoken = 0
         for item in await db(outreach.due, utcnow()):
-            async with self.g.shoppers.locks.hold(item.conversation_id):
-                replies = await rasa.trigger(self.g.http, item.conversation_id, item.intent, item.entities)
-                if replies:
-                    await self.g.shoppers.relay(item.conversation_id, replies, item.entities.get("language", "zh"))
-                    spoken += 1
+            try:
+                async with self.g.shoppers.locks.hold(item.conversation_id):
+                    replies = await rasa.trigger(self.g.http, item.conversation_id, item.intent, item.entities)
+                    if replies:
+                        await self.g.shoppers.relay(item.conversation_id, replies,
+                                                    item.entities.get("language", "zh"))
+                        spoken += 1
+            except rasa.RasaUnavailable as exc:
+                # Nothing was claimed if Rasa never ran the action: the next sweep tries again.
+                log.warning("outreach to %s not sent: %s", item.conversation_id, exc)
         return spoken

@@ -182,6 +182,8 @@ def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path
     expect(case.locator("img.case-photo")).to_have_count(2)
     expect(case.locator("img.case-photo").first).to_have_js_property("naturalWidth", 1)  # it loads
     agent.click("#claim")
+    expect(agent.locator("#reply")).to_be_visible()  # claimed: the conversation is shown again as hers
+    expect(agent.locator("#flash")).to_contain_text("claimed")
     case.locator("input[name=progress]").fill("已向快递登记理赔")
     case.locator("button").click()
     expect(agent.locator("#flash")).to_contain_text("case updated")

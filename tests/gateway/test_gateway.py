@@ -239,8 +239,8 @@ async def test_the_bot_speaks_first_once_reminder_then_back_in_stock(stack: Stac
         assert shopper.received == [], "still sold out, and the shopper has just spoken"
         with Session(stack.engine) as s, s.begin():
             # Time passes (the quiet rule) and the warehouse restocks one size.
-            s.execute(update(ChatMessage).where(ChatMessage.conversation_id == "u9001")
-                      .values(created_at=ChatMessage.created_at - timedelta(minutes=6)))
+            for message in s.execute(select(ChatMessage).where(ChatMessage.conversation_id == "u9001")).scalars():
+                message.created_at -= timedelta(minutes=6)
             s.execute(update(Sku).where(Sku.code == "P002-black-L").values(stock=2))
         try:
             for _ in range(100):
