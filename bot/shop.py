@@ -312,25 +312,24 @@ def paid_due_details_check(s: Session, now: datetime, limit: int = 50) -> list[O
     return list(s.execute(stmt).scalars())
 
 
-def claim_reminder(s: Session, order: Order, now: datetime) -> bool:
-    """Mark the order reminded (conditional UPDATE): only the first of two racing senders wins."""
+def _claim_once(s: Session, order: Order, status: str, marker: str, now: datetime) -> bool:
+    """Set the order's once-only marker (conditional UPDATE): only the first of two racing senders wins."""
+    column = getattr(Order, marker)
     result = s.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == "unpaid", Order.reminded_at.is_(None))
-        .values(reminded_at=now)
+        .where(Order.id == order.id, Order.status == status, column.is_(None))
+        .values({marker: now})
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def claim_reminder(s: Session, order: Order, now: datetime) -> bool:
+    return _claim_once(s, order, "unpaid", "reminded_at", now)
 
 
 def claim_details_check(s: Session, order: Order, now: datetime) -> bool:
-    result = s.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.status == "paid", Order.details_checked_at.is_(None))
-        .values(details_checked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return _claim_once(s, order, "paid", "details_checked_at", now)
 
 
 def record_restock_wish(s: Session, shopper_id: str, sku: Sku, language: str, now: datetime) -> bool:
