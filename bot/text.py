@@ -6,7 +6,8 @@ Pure functions, no Rasa, so the action server, the gateway and tests share them.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from functools import lru_cache
+from typing import Any, Optional
 
 from bot.catalogue import COURIERS
 
@@ -33,6 +34,21 @@ def detect_language(text: str) -> Optional[str]:
     if cjk == 0 and words == 0:
         return None
     return "zh" if cjk > 2 * words else "en"
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    # Imported here: the gateway's environment reads language without OpenCC.
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese as Simplified ("輕薄羽絨服" -> "轻薄羽绒服"); other text unchanged."""
+    if not _CJK.search(text):
+        return text
+    return _t2s().convert(text)
 
 
 def find_order_numbers(text: str) -> list[str]:
