@@ -49,6 +49,11 @@ def train() -> None:
 
 
 def main() -> None:
+    from bot.nlu import dictionary
+
+    # The Jieba dictionary follows the catalogue; a change makes the model stale.
+    if dictionary.write():
+        print(f"dictionary: {dictionary.DICTIONARY.relative_to(ROOT)} regenerated from the catalogue")
     if is_stale():
         print("model: training (data, domain or config changed) ...", flush=True)
         train()
