@@ -12,8 +12,10 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import language
 from actions.forms import leave_form
 from bot import policy
+from bot.words import SUGGESTABLE, word
 
 REASONS = {
     "complain": ("complaint", "utter_handoff_complaint"),
@@ -77,5 +79,25 @@ class ActionHandleFallback(Action):
     ) -> list[dict[str, Any]]:
         if fallbacks_in_a_row(tracker) >= policy.FALLBACKS_BEFORE_PERSON:
             return handoff(dispatcher, tracker, "nlu_fallback")
-        dispatcher.utter_message(response="utter_default")
+        lang = language(tracker)
+        likely = likely_intents(tracker.latest_message.get("intent_ranking") or [])
+        if not likely:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        buttons = [{"title": word(f"intent.{name}", lang), "payload": f"/{name}"} for name in likely]
+        buttons.append({"title": word("button.person", lang), "payload": "/human_handoff"})
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
         return []
+
+
+def likely_intents(ranking: list[dict[str, Any]]) -> list[str]:
+    """The intents worth offering as buttons after a low-confidence message, best first.
+
+    Only intents a button can stand for on its own (a bare "yes" or an order
+    number needs the words the shopper typed) and with some support.
+    """
+    names = [
+        r["name"] for r in ranking
+        if r.get("name") in SUGGESTABLE and float(r.get("confidence") or 0) >= policy.SUGGEST_MIN_CONFIDENCE
+    ]
+    return names[: policy.SUGGESTIONS]

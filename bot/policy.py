@@ -33,6 +33,8 @@ HANDOFF_PRIORITY = {"complaint": 1, "bad_review": 1, "dispute": 1, "needs_decisi
                     "product_question": 3, "fallback": 4}
 OTHER_HANDOFF_PRIORITY = 5
 FALLBACKS_BEFORE_PERSON = 2  # the second misunderstanding in a row goes to a person
+SUGGESTIONS = 3  # the first misunderstanding offers up to this many likely intents as buttons
+SUGGEST_MIN_CONFIDENCE = 0.05  # ...each with at least this much of the model's belief
 INVALID_ANSWERS_BEFORE_PERSON = 2  # two unusable answers in a row to a form's question: offer a person
 GIFT_BASKET_MIN_ITEMS = 3  # a basket this large gets a gift or free shipping instead of a price cut
 UNPAID_REMINDER_AFTER = timedelta(hours=12)  # 催付 once, this long after the order

@@ -21,6 +21,26 @@ WORDS: dict[str, tuple[str, str]] = {
     "button.details_ok": ("信息无误", "All correct"),
     "button.details_change": ("修改地址/快递", "Change address or courier"),
     "button.check_stock": ("查看库存", "Check stock"),
+    # --- what a shopper may have meant: buttons after a low-confidence message ------------------
+    "intent.ask_product": ("咨询商品", "A question about a product"),
+    "intent.ask_stock": ("查库存", "Is it in stock"),
+    "intent.order_status": ("查订单/物流", "Where is my order"),
+    "intent.urge_shipment": ("催发货", "Hurry my shipment"),
+    "intent.change_order": ("修改订单", "Change my order"),
+    "intent.cancel_order": ("取消订单", "Cancel my order"),
+    "intent.invoice_request": ("开发票", "An invoice"),
+    "intent.return_request": ("退货退款", "Return it"),
+    "intent.exchange_request": ("换货", "Exchange it"),
+    "intent.refund_status": ("退款进度", "Where is my refund"),
+    "intent.repair_request": ("维修", "A repair"),
+    "intent.case_status": ("售后进度", "My after-sales progress"),
+    "intent.wrong_or_missing_item": ("发错/漏发", "Wrong or missing item"),
+    "intent.damaged_item": ("运输破损", "Damaged in delivery"),
+    "intent.quality_issue": ("质量问题", "A quality problem"),
+    "intent.compensation_request": ("申请补偿", "Compensation"),
+    "intent.complain": ("投诉", "Make a complaint"),
+    "intent.bargain": ("议价/优惠", "A better price"),
+    "intent.ask_gift_or_free_shipping": ("赠品/包邮", "Gifts or free shipping"),
     # --- labels --------------------------------------------------------------------------------
     "list.sep": ("、", ", "),
     "label.none": ("无", "none"),
@@ -107,6 +127,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "phrase.6": ("亲，还有其他可以帮您的吗？", "Is there anything else I can help with?"),
     "phrase.7": ("感谢您的耐心，祝您生活愉快～", "Thank you for your patience, have a lovely day!"),
 }
+
+
+# Intents a button can stand for on its own (the two-stage fallback offers these).
+SUGGESTABLE = frozenset(key.removeprefix("intent.") for key in WORDS if key.startswith("intent."))
 
 
 def word(key: str, lang: str, **values: object) -> str:
