@@ -1,70 +1,241 @@
-"""Measure intent accuracy on the external evaluation sets in ../shared/eval.
+"""Measure intent understanding on data nobody here wrote (make eval).
 
-    python -m bot.evaluate            (make eval)
+    python -m bot.evaluate [--no-baseline]
 
-Only measures: those sentences are never training data. Rows whose intent the
-model does not have yet are counted separately, not scored.
+Scores every row of each file in ../shared/eval with the shop-assist model and,
+side by side, with Rasa's default pipeline (bot/rasa_default_config.yml)
+trained on the same project data. Prints accuracy, macro-F1, a per-intent
+table, the top confusions and milliseconds per message, and writes a confusion
+matrix PNG per file to reports/. Also scores the held-out out-of-scope set
+(tests/nlu/heldout_scope.csv) when present. Only measures: those sentences are
+never training data (tests/test_eval_leakage.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import csv
 import logging
-from collections import Counter, defaultdict
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from bot.settings import ROOT
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 MODEL = ROOT / "models" / "shop-assist.tar.gz"
-# Intents this model answers through another one for now (urging shipment is
-# handled as an order-status question, whose reply applies the 48 h rule).
-FOLDED = {"urge_shipment": "order_status"}
+BASELINE = ROOT / "models" / "rasa-default.tar.gz"
+BASELINE_CONFIG = ROOT / "bot" / "rasa_default_config.yml"
+BASELINE_STAMP = ROOT / "models" / ".rasa-default.fingerprint"
+REPORTS = ROOT / "reports"
+HELDOUT_SCOPE = ROOT / "tests" / "nlu" / "heldout_scope.csv"
+OUT_OF_SCOPE = "out_of_scope"
+# What a shopper-facing answer would be for these: a fallback is "not understood".
+NOT_UNDERSTOOD = "nlu_fallback"
 
 
-async def evaluate() -> None:
+@dataclass
+class Score:
+    gold: list[str] = field(default_factory=list)
+    predicted: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return sum(g == p for g, p in zip(self.gold, self.predicted, strict=False)) / max(len(self.gold), 1)
+
+    @property
+    def macro_f1(self) -> float:
+        from sklearn.metrics import f1_score
+
+        return float(f1_score(self.gold, self.predicted, labels=sorted(set(self.gold)), average="macro",
+                              zero_division=0))
+
+    @property
+    def ms_per_message(self) -> float:
+        return 1000 * self.seconds / max(len(self.gold), 1)
+
+    def per_intent(self) -> dict[str, tuple[int, int, float]]:
+        """intent -> (hits, rows, F1)."""
+        from sklearn.metrics import f1_score
+
+        labels = sorted(set(self.gold))
+        f1s = f1_score(self.gold, self.predicted, labels=labels, average=None, zero_division=0)
+        hits = Counter(g for g, p in zip(self.gold, self.predicted, strict=False) if g == p)
+        rows = Counter(self.gold)
+        return {label: (hits[label], rows[label], float(f)) for label, f in zip(labels, f1s, strict=False)}
+
+    def confusions(self, top: int = 8) -> list[tuple[tuple[str, str], int]]:
+        return Counter((g, p) for g, p in zip(self.gold, self.predicted, strict=False) if g != p).most_common(top)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+async def score(agent: Any, rows: list[dict[str, str]]) -> Score:
+    result = Score()
+    start = time.perf_counter()
+    for row in rows:
+        parsed = await agent.parse_message(row["text"])
+        result.gold.append(row["intent"])
+        result.predicted.append(parsed["intent"]["name"] or NOT_UNDERSTOOD)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def baseline_fingerprint() -> str:
+    from bot.train import fingerprint
+
+    return fingerprint() + BASELINE_CONFIG.read_text()
+
+
+def train_baseline() -> None:
+    """Rasa's default NLU pipeline on the project's data, retrained when either changes."""
+    stamp = baseline_fingerprint()
+    if BASELINE.exists() and BASELINE_STAMP.exists() and BASELINE_STAMP.read_text() == stamp:
+        return
+    print("baseline: training Rasa's default pipeline on the same data ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("rasa")), "train", "nlu", "--config", str(BASELINE_CONFIG),
+         "--domain", "domain", "--nlu", "data/nlu", "--out", "models",
+         "--fixed-model-name", BASELINE.name.removesuffix(".tar.gz")],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+    BASELINE_STAMP.write_text(stamp)
+    print(f"baseline: trained in {time.perf_counter() - started:.0f} s")
+
+
+def plot_confusion(name: str, result: Score) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted(set(result.gold) | set(result.predicted))
+    matrix = confusion_matrix(result.gold, result.predicted, labels=labels)
+    fig, ax = plt.subplots(figsize=(1 + 0.45 * len(labels), 1 + 0.45 * len(labels)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("gold")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set_title(f"{name}: accuracy {result.accuracy:.1%}")
+    fig.tight_layout()
+    REPORTS.mkdir(exist_ok=True)
+    out = REPORTS / f"confusion-{name.removesuffix('.csv')}.png"
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def print_file(name: str, ours: Score, base: Score | None) -> None:
+    line = f"\n{name}: {len(ours.gold)} rows, every row scored\n"
+    line += f"  {'':18}{'shop-assist':>14}{'rasa default':>14}\n"
+    for label, fn in (("accuracy", lambda s: f"{s.accuracy:.1%}"), ("macro-F1", lambda s: f"{s.macro_f1:.3f}"),
+                      ("ms / message", lambda s: f"{s.ms_per_message:.1f}")):
+        line += f"  {label:18}{fn(ours):>14}{fn(base) if base else '-':>14}\n"
+    print(line, end="")
+    base_rows = base.per_intent() if base else {}
+    print(f"  {'intent':24}{'rows':>6}{'ours':>8}{'F1':>7}{'default':>9}")
+    for intent, (hits, rows, f1) in ours.per_intent().items():
+        other = f"{base_rows[intent][0] / rows:.1%}" if intent in base_rows else "-"
+        print(f"  {intent:24}{rows:6}{hits / rows:8.1%}{f1:7.2f}{other:>9}")
+    print("  top confusions (gold -> predicted): " +
+          "; ".join(f"{g} -> {p} {n}" for (g, p), n in ours.confusions()))
+
+
+def print_scope(ours: Score, base: Score | None) -> None:
+    def rates(s: Score, language: str, langs: list[str]) -> tuple[float, float]:
+        pairs = [(g, p) for g, p, lang in zip(s.gold, s.predicted, langs, strict=False) if lang == language]
+        oos = [p for g, p in pairs if g == OUT_OF_SCOPE]
+        ins = [p for g, p in pairs if g != OUT_OF_SCOPE]
+        recall = sum(p in (OUT_OF_SCOPE, NOT_UNDERSTOOD) for p in oos) / max(len(oos), 1)
+        false_oos = sum(p == OUT_OF_SCOPE for p in ins) / max(len(ins), 1)
+        return recall, false_oos
+
+    langs = [row["language"] for row in read_rows(HELDOUT_SCOPE)]
+    print(f"\n{HELDOUT_SCOPE.relative_to(ROOT)} (held out, never trained on): "
+          f"{Counter(zip(langs, (g == OUT_OF_SCOPE for g in ours.gold), strict=False))}")
+    for language in sorted(set(langs)):
+        recall, false_oos = rates(ours, language, langs)
+        line = f"  {language}: out-of-scope recall {recall:.1%}, in-scope called out of scope {false_oos:.1%}"
+        if base:
+            b_recall, b_false = rates(base, language, langs)
+            line += f"   (rasa default: {b_recall:.1%}, {b_false:.1%})"
+        print(line)
+
+
+async def evaluate(with_baseline: bool) -> None:
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
     # Rasa logs every parsed text at debug level; keep the evaluation quiet.
     configure_structlog(logging.WARNING)
     logging.getLogger("rasa").setLevel(logging.ERROR)
-    agent = Agent.load(str(MODEL))
-    known = set(agent.domain.intents)
+    ours = Agent.load(str(MODEL))
+    base = Agent.load(str(BASELINE)) if with_baseline else None
+    print(f"model size: shop-assist {MODEL.stat().st_size / 1e6:.1f} MB"
+          + (f", rasa default {BASELINE.stat().st_size / 1e6:.1f} MB" if with_baseline else ""))
     for path in sorted(EVAL_DIR.glob("*.csv")):
-        rows = list(csv.DictReader(path.open(encoding="utf-8")))
-        hits: Counter[str] = Counter()
-        totals: Counter[str] = Counter()
-        confused: dict[str, Counter[str]] = defaultdict(Counter)
-        skipped: Counter[str] = Counter()
-        for row in rows:
-            gold = FOLDED.get(row["intent"], row["intent"])
-            if gold not in known:
-                skipped[row["intent"]] += 1
-                continue
-            parsed = await agent.parse_message(row["text"])
-            predicted = parsed["intent"]["name"]
-            totals[gold] += 1
-            if predicted == gold:
-                hits[gold] += 1
-            else:
-                confused[gold][predicted] += 1
-        scored = sum(totals.values())
-        print(f"\n{path.name}: {sum(hits.values())}/{scored} = {sum(hits.values()) / max(scored, 1):.1%} "
-              f"on intents the model has ({len(rows) - scored} rows with other intents not scored)")
-        for intent in sorted(totals):
-            top = ", ".join(f"{k} {v}" for k, v in confused[intent].most_common(3))
-            print(f"  {intent:16} {hits[intent]:4}/{totals[intent]:<4} {hits[intent] / totals[intent]:6.1%}"
-                  f"{'   confused with: ' + top if top else ''}")
-        if skipped:
-            print("  not modelled yet: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+        rows = read_rows(path)
+        mine = await score(ours, rows)
+        theirs = await score(base, rows) if base else None
+        print_file(path.name, mine, theirs)
+        print(f"  confusion matrix: {plot_confusion(path.name, mine).relative_to(ROOT)}")
+    if HELDOUT_SCOPE.exists():
+        rows = read_rows(HELDOUT_SCOPE)
+        print_scope(await score(ours, rows), await score(base, rows) if base else None)
+
+
+def cross_validate(folds: int) -> None:
+    """`rasa test nlu --cross-validation` on the training data: how well the data teaches itself."""
+    import json
+
+    out = REPORTS / "crossval"
+    print(f"\ncross-validation ({folds} folds) on data/nlu ...", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("rasa")), "test", "nlu", "--cross-validation", "--folds", str(folds),
+         "--config", "config.yml", "--nlu", "data/nlu", "--domain", "domain", "--out", str(out),
+         "--no-plot"],
+        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    report = json.loads((out / "intent_report.json").read_text())
+    print(f"  intents: accuracy {report['accuracy']:.1%}, macro-F1 {report['macro avg']['f1-score']:.3f}, "
+          f"weighted F1 {report['weighted avg']['f1-score']:.3f} ({time.perf_counter() - started:.0f} s)")
+    entities = out / "DIETClassifier_report.json"
+    if entities.exists():
+        ent = json.loads(entities.read_text())
+        print(f"  entities (DIET): macro-F1 {ent['macro avg']['f1-score']:.3f}")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-baseline", action="store_true", help="skip training/scoring Rasa's default")
+    parser.add_argument("--folds", type=int, default=3, help="cross-validation folds; 0 skips it")
+    args = parser.parse_args()
     if not EVAL_DIR.exists():
         print(f"no evaluation data at {EVAL_DIR}")
         return
-    asyncio.run(evaluate())
+    if not args.no_baseline:
+        train_baseline()
+    asyncio.run(evaluate(with_baseline=not args.no_baseline))
+    if args.folds:
+        cross_validate(args.folds)
 
 
 if __name__ == "__main__":
