@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from actions.common import (
     BOT_AUTHOR,
     Events,
-    ShopAction,
+    ShopperAction,
     item_label,
     latest_entity,
     pick,
@@ -230,12 +230,9 @@ class ValidateCaseForm(ShopFormValidation):
         return {"keep_item": value} if value is None else self.accept("keep_item", bool(value))
 
 
-class ActionAskOrderItem(ShopAction):
+class ActionAskOrderItem(ShopperAction):
     def name(self) -> str:
         return "action_ask_order_item"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -345,12 +342,9 @@ def case_line(case: AfterSalesCase, lang: str) -> str:
                 status=word(f"status.{status}", lang), next=next_step)
 
 
-class ActionCaseStatus(ShopAction):
+class ActionCaseStatus(ShopperAction):
     def name(self) -> str:
         return "action_case_status"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -371,14 +365,11 @@ class ActionCaseStatus(ShopAction):
         return [SlotSet("case_no", cases[0].case_no)]
 
 
-class ActionRefundStatus(ShopAction):
+class ActionRefundStatus(ShopperAction):
     """When the money comes back, from the rules and the shopper's own cases and cancellations."""
 
     def name(self) -> str:
         return "action_refund_status"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime

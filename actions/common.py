@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -42,6 +43,11 @@ def language(tracker: Tracker) -> str:
 
 def pick(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
+
+
+def events_back(tracker: Tracker, *kinds: str) -> Iterator[dict[str, Any]]:
+    """The conversation's events of these kinds ("user", "active_loop", ...), newest first."""
+    return (event for event in reversed(tracker.events) if event.get("event") in kinds)
 
 
 def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
@@ -155,3 +161,10 @@ class ShopAction(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> Events:
         return await asyncio.to_thread(self._run_sync, dispatcher, tracker)
+
+
+class ShopperAction(ShopAction, ABC):
+    """Works on a shopper's own records (orders, cases): a visitor is asked to log in instead."""
+
+    def needs_shopper(self, tracker: Tracker) -> bool:
+        return True

@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import Events, ShopAction, language, order_button, order_number
+from actions.common import Events, ShopperAction, language, order_button, order_number
 from bot import identity, policy, shop
 from bot.clock import utcnow
 from bot.db import get_sessionmaker
@@ -257,14 +257,11 @@ def candidates_for(form: str, s: Session, tracker: Tracker, now: datetime) -> li
     return eligible_orders(s, tracker.sender_id, flow)
 
 
-class ActionAskOrderId(ShopAction):
+class ActionAskOrderId(ShopperAction):
     """Which order? The orders this form may work on, as buttons."""
 
     def name(self) -> str:
         return "action_ask_order_id"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -306,13 +303,10 @@ class ActionDeny(Action):
         return events
 
 
-class SubmitAction(ShopAction, ABC):
+class SubmitAction(ShopperAction, ABC):
     """What a form does once it has everything; always leaves the form's slots empty."""
 
     required: tuple[str, ...] = ("order_id",)
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     @abstractmethod
     def submit(

@@ -12,7 +12,7 @@ from typing import Any, Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import language
+from actions.common import events_back, language
 from actions.forms import leave_form
 from bot import policy
 from bot.words import SUGGESTABLE, word
@@ -59,9 +59,7 @@ class ActionRequestHandoff(Action):
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
     count = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
+    for event in events_back(tracker, "user"):
         if (event.get("parse_data") or {}).get("intent", {}).get("name") != "nlu_fallback":
             break
         count += 1

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from actions.common import (
     Events,
-    ShopAction,
+    ShopperAction,
     courier_name,
+    events_back,
     item_label,
     items_label,
     latest_entity,
@@ -205,12 +206,9 @@ class ValidateCancelOrderForm(ConfirmMixin):
         )
 
 
-class ActionAskCancelConfirm(ShopAction):
+class ActionAskCancelConfirm(ShopperAction):
     def name(self) -> str:
         return "action_ask_cancel_order_form_confirm"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -390,14 +388,11 @@ class ValidateChangeOrderForm(ConfirmMixin):
         return accepted
 
 
-class ActionAskChangeConfirm(ShopAction):
+class ActionAskChangeConfirm(ShopperAction):
     """The changed order, for the shopper to confirm before anything is written."""
 
     def name(self) -> str:
         return "action_ask_change_order_form_confirm"
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -521,13 +516,13 @@ def user_texts_since(tracker: Tracker, form: str) -> list[str]:
     """What the shopper typed since the form started, the message that started it included."""
     texts: list[str] = []
     started = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "active_loop" and event.get("name") == form:
-            started = True
-        elif event.get("event") == "user":
-            texts.append(event.get("text") or "")
-            if started:
-                break
+    for event in events_back(tracker, "active_loop", "user"):
+        if event["event"] == "active_loop":
+            started = started or event.get("name") == form
+            continue
+        texts.append(event.get("text") or "")
+        if started:
+            break
     return list(reversed(texts))
 
 

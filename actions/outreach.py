@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
-from actions.common import Events, ShopAction, courier_name, items_label, latest_entity, write_note
+from actions.common import Events, ShopperAction, courier_name, items_label, latest_entity, write_note
 from actions.forms import CONTEXT_ORDER
 from actions.products import product_name, sku_label
 from bot import policy, shop
@@ -25,11 +25,8 @@ from bot.models import Order
 from bot.words import word
 
 
-class OutreachAction(ShopAction):
+class OutreachAction(ShopperAction):
     """Speaks only for the conversation's own shopper, about a record the entity names."""
-
-    def needs_shopper(self, tracker: Tracker) -> bool:
-        return True
 
     def order(self, s: Session, tracker: Tracker) -> Optional[Order]:
         number = latest_entity(tracker, "order_id")
