@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -13,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from actions.common import Events, ShopAction, latest_entity
 from actions.handoff import handoff
-from actions.products import product_name
-from bot import policy, shop
-from bot.models import Product
+from actions.products import product_in_context, product_name
+from bot import policy
 from bot.text import asked_discount, find_quantity
 
 
@@ -24,15 +22,6 @@ def basket_size(tracker: Tracker) -> int:
     if entity and entity.strip().isdigit():
         return int(entity.strip())
     return find_quantity(tracker.latest_message.get("text") or "") or 1
-
-
-def product_in_context(s: Session, tracker: Tracker) -> Optional[Product]:
-    """The product named in this message, else the one last talked about; None when unclear."""
-    matches = shop.match_products(s, latest_entity(tracker, "product"), tracker.latest_message.get("text"))
-    if len(matches) == 1:
-        return matches[0]
-    code = tracker.get_slot("product_code")
-    return shop.product_by_code(s, str(code)) if code and not matches else None
 
 
 class ActionBargain(ShopAction):

@@ -59,18 +59,29 @@ def sku_label(sku: Sku, lang: str) -> str:
     return pick(lang, f"{sku.color_zh}/{size}", f"{sku.color_en}/{size}")
 
 
+def products_in_context(s: Session, tracker: Tracker) -> tuple[list[Product], Optional[str]]:
+    """The products this message names (entity first, then the words), else the one last talked
+    about when it names none; and the name the shopper used, if any."""
+    mentioned = latest_entity(tracker, "product")
+    matches = shop.match_products(s, mentioned, tracker.latest_message.get("text") or "")
+    if not matches and not mentioned:
+        code = tracker.get_slot("product_code")
+        last = shop.product_by_code(s, str(code)) if code else None
+        matches = [last] if last is not None else []
+    return matches, mentioned
+
+
+def product_in_context(s: Session, tracker: Tracker) -> Optional[Product]:
+    """The one product in context, without asking; None when it is unclear."""
+    matches, _ = products_in_context(s, tracker)
+    return matches[0] if len(matches) == 1 else None
+
+
 def resolve_product(
     s: Session, dispatcher: CollectingDispatcher, tracker: Tracker, lang: str, intent: str
 ) -> tuple[Optional[Product], Events]:
     """The product asked about, or None after telling the shopper why."""
-    mentioned = latest_entity(tracker, "product")
-    text = tracker.latest_message.get("text") or ""
-    matches = shop.match_products(s, mentioned, text)
-    if not matches and not mentioned:
-        code = tracker.get_slot("product_code")
-        last = shop.product_by_code(s, str(code)) if code else None
-        if last is not None:
-            matches = [last]
+    matches, mentioned = products_in_context(s, tracker)
     if len(matches) > 1:
         dispatcher.utter_message(
             response="utter_which_product",
