@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Optional
 
@@ -232,29 +233,23 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def eligible_orders(s: Session, shopper_id: str, flow: str) -> list[Order]:
-    """The shopper's recent orders this flow may work on, newest first."""
-    allowed = policy.ORDER_FLOWS[flow]
-    return [o for o in shop.recent_orders(s, shopper_id, limit=10) if allowed(o.status).allowed][:5]
-
-
-def case_orders(s: Session, shopper_id: str, kind: Optional[str], now: datetime) -> list[Order]:
-    """Orders a case of this kind may be opened on."""
-    spec = policy.CASES.get(kind or "return", policy.CASES["return"])
-    recent = shop.recent_orders(s, shopper_id, limit=10)
-    return [o for o in recent if spec.eligible(o.status, o.delivered_at, now).eligible][:5]
+def fitting_orders(s: Session, shopper_id: str, fits: Callable[[Order], bool]) -> list[Order]:
+    """The shopper's recent orders a flow may work on, newest first (at most five, for buttons)."""
+    return [o for o in shop.recent_orders(s, shopper_id, limit=10) if fits(o)][:5]
 
 
 def candidates_for(form: str, s: Session, tracker: Tracker, now: datetime) -> list[Order]:
     """The orders a form offers when it asks which one."""
     if form == "case_form":
-        return case_orders(s, tracker.sender_id, tracker.get_slot("case_kind"), now)
+        spec = policy.CASES.get(tracker.get_slot("case_kind") or "return", policy.CASES["return"])
+        return fitting_orders(s, tracker.sender_id, lambda o: spec.eligible(o.status, o.delivered_at, now).eligible)
     flow = FORM_FLOWS.get(form, "order_status")
     if flow == "order_status":
         # Open orders first: those are the ones people ask about.
         return shop.orders_with_status(s, tracker.sender_id, shop.OPEN_STATUSES) or shop.recent_orders(
             s, tracker.sender_id, limit=3)
-    return eligible_orders(s, tracker.sender_id, flow)
+    allowed = policy.ORDER_FLOWS[flow]
+    return fitting_orders(s, tracker.sender_id, lambda o: allowed(o.status).allowed)
 
 
 class ActionAskOrderId(ShopperAction):
