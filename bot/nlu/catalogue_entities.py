@@ -19,10 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -33,6 +30,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.stateless import StatelessComponent
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +126,7 @@ class CatalogueMatcher:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
+class CatalogueEntityExtractor(StatelessComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"refresh_seconds": 30}
@@ -142,16 +141,6 @@ class CatalogueEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._fixed = terms is not None
         self._loaded_at = 0.0
         self._terms: list[Term] = terms or []
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> CatalogueEntityExtractor:
-        return cls(config)
 
     def matcher(self) -> Optional[CatalogueMatcher]:
         if self._fixed or time.monotonic() - self._loaded_at < self._refresh:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.stateless import StatelessComponent
 
 _WORDLIKE = re.compile(r"\w")
 
@@ -25,7 +24,7 @@ def is_unreadable(text: str, max_chars: int) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class InputGuard(GraphComponent):
+class InputGuard(StatelessComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"max_chars": 500, "fallback_intent": "nlu_fallback"}
@@ -33,16 +32,6 @@ class InputGuard(GraphComponent):
     def __init__(self, config: dict[str, Any]) -> None:
         self._max_chars = int(config["max_chars"])
         self._intent = str(config["fallback_intent"])
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> InputGuard:
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
