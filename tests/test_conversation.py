@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import keys, shop
 from bot.models import AfterSalesCase
 from tests.conftest import Stack
+from tests.own_shopper import OwnOrder, add_shopper
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -75,19 +77,25 @@ def test_product_and_stock_answers_come_from_the_catalogue(bot_url: str) -> None
 
 
 def test_return_by_buttons_opens_a_case(bot_url: str, seeded: Engine) -> None:
-    first = say(bot_url, "u1001", "收到的东西不喜欢，我想退货")
+    # Two returnable orders of this test's own: the form has to ask which.
+    add_shopper(seeded, "u9201", [
+        OwnOrder("292010000001", "delivered", "P029-grey-F", paid_ago=timedelta(days=4), delivered_ago=timedelta(days=1)),
+        OwnOrder("292010000002", "delivered", "P001-black-M", paid_ago=timedelta(days=5), delivered_ago=timedelta(days=2)),
+    ])
+    first = say(bot_url, "u9201", "收到的东西不喜欢，我想退货")
     assert first and first[0].get("buttons"), first
     buttons = first[0]["buttons"]
     assert len(buttons) == 2
     hat = next(b for b in buttons if "毛线帽" in b["title"])
-    why = texts(say(bot_url, "u1001", hat["payload"]))
+    why = texts(say(bot_url, "u9201", hat["payload"]))
     assert "原因" in why
-    done = texts(say(bot_url, "u1001", "戴着有点紧"))
+    done = texts(say(bot_url, "u9201", "戴着有点紧"))
     case_no = re.search(r"AS\d{12}", done)
     assert case_no and "文一西路" in done
     with Session(seeded) as s:
         case = s.execute(select(AfterSalesCase).where(AfterSalesCase.case_no == case_no.group())).scalar_one()
         assert case.kind == "return" and case.status == "awaiting_return"
+        assert case.order.order_no == "292010000001"
 
 
 def test_other_shoppers_orders_stay_private(bot_url: str, seeded: Engine) -> None:

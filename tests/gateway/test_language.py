@@ -7,16 +7,12 @@ dominant language; a button press (a payload, no words) keeps the conversation's
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot import policy
-from bot.clock import utcnow
-from bot.models import Order, OrderItem, Sku
-from bot.models import Shopper as ShopperRecord
 from bot.text import detect_language
 from tests.conftest import Stack
 from tests.gateway.conftest import Shopper
+from tests.own_shopper import OwnOrder, add_shopper
 
 # (message, expected reply language); each group is one visitor's conversation, in order.
 CONVERSATIONS: list[list[tuple[str, str]]] = [
@@ -54,18 +50,11 @@ async def test_every_reply_is_in_the_language_of_the_message(stack: Stack, conve
 
 
 def shopper_with_two_paid_orders(stack: Stack, shopper_id: str) -> None:
-    """A shopper of this test's own: two orders that fit a cancellation, so the bot asks which with buttons."""
-    with Session(stack.engine) as s, s.begin():
-        sku = s.execute(select(Sku).where(Sku.code == "P026-black-F")).scalar_one()
-        s.add(ShopperRecord(id=shopper_id, nickname="lang", phone="13900009101", address="杭州市西湖区文三路1号",
-                            language="zh"))
-        for n in (1, 2):
-            # Paid more than policy.DETAILS_CHECK_WITHIN ago: the outreach sweep has nothing to say here.
-            paid = utcnow() - policy.DETAILS_CHECK_WITHIN - timedelta(hours=n)
-            s.add(Order(order_no=f"29{shopper_id[1:]}00000{n}", shopper_id=shopper_id, status="paid",
-                        created_at=paid, paid_at=paid,
-                        address="杭州市西湖区文三路1号", phone="13900009101", total=sku.product.price,
-                        items=[OrderItem(sku_id=sku.id, quantity=1, unit_price=sku.product.price)]))
+    """Two orders that fit a cancellation, so the bot asks which with buttons. Paid more than
+    policy.DETAILS_CHECK_WITHIN ago: the outreach sweep has nothing to say here."""
+    paid = [policy.DETAILS_CHECK_WITHIN + timedelta(hours=n) for n in (1, 2)]
+    add_shopper(stack.engine, shopper_id, [OwnOrder(f"29{shopper_id[1:]}00000{n}", "paid", "P026-black-F", ago)
+                                          for n, ago in enumerate(paid, 1)])
 
 
 @pytest.mark.parametrize("lang,shopper_id,request_text", [("en", "u9101", "please cancel my order"),
