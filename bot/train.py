@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.settings import ROOT
@@ -19,9 +20,9 @@ STAMP = ROOT / "models" / ".fingerprint"
 INPUTS = ["config.yml", "domain", "data", "bot/nlu", "requirements.txt"]
 
 
-def fingerprint(root: Path = ROOT) -> str:
+def fingerprint(root: Path = ROOT, inputs: Sequence[str] = tuple(INPUTS)) -> str:
     digest = hashlib.sha256()
-    for name in INPUTS:
+    for name in inputs:
         path = root / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
