@@ -1,13 +1,14 @@
 """Product names, aliases, colours and sizes read from the live catalogue.
 
-DIET learns entities from annotated examples, so a product added to the shop
-would go unrecognised until the next training. This extractor builds a spaCy
+A tagger learned from annotated examples would miss a product added to the
+shop until the next training, so DIET tags no entities here. This extractor, the
+only source of product, colour and size entities, builds a spaCy
 PhraseMatcher from the catalogue in the database (re-read every
 `refresh_seconds`) and runs it on a blank Chinese pipeline, whose character
 tokens let one matcher find "轻薄羽绒服" inside an unsegmented sentence and
-"down jacket" in English. Its matches are authoritative: DIET's product,
-colour and size entities that overlap one are replaced by it. Values are the
-text as typed, as DIET gives them; the actions match them to the catalogue.
+"down jacket" in English. Its matches are authoritative: an earlier
+extractor's product, colour or size entity that overlaps one is replaced by it.
+Values are the text as typed; the actions match them to the catalogue.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ class CatalogueMatcher:
                 core = _SIZE_WRAPPING.sub("", span.text)
                 start += span.text.index(core)
                 end = start + len(core)
-            # The value is the text as typed, like DIET's: the actions match it against the catalogue.
+            # The value is the text as typed: the actions match it against the catalogue.
             found.append({ENTITY_ATTRIBUTE_TYPE: label, ENTITY_ATTRIBUTE_START: start,
                           ENTITY_ATTRIBUTE_END: end, ENTITY_ATTRIBUTE_VALUE: text[start:end]})
         return found
