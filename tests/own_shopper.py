@@ -26,23 +26,27 @@ class OwnOrder:
     order_no: str
     status: str
     sku: str
-    paid_ago: timedelta
+    # When it was placed, and paid unless its status is "unpaid".
+    ago: timedelta
     delivered_ago: Optional[timedelta] = None
 
 
-def add_shopper(engine: Engine, shopper_id: str, orders: list[OwnOrder], language: str = "zh") -> None:
+def add_shopper(engine: Engine, shopper_id: str, orders: list[OwnOrder], language: str = "zh",
+                nickname: Optional[str] = None) -> None:
     now = utcnow()
     phone = "139" + shopper_id.lstrip("u").rjust(8, "0")
     with Session(engine) as s, s.begin():
-        s.add(Shopper(id=shopper_id, nickname=shopper_id, phone=phone, address=ADDRESS, language=language))
+        s.add(Shopper(id=shopper_id, nickname=nickname or shopper_id, phone=phone, address=ADDRESS,
+                      language=language))
         for o in orders:
             sku = s.execute(select(Sku).where(Sku.code == o.sku)).scalar_one()
-            paid = now - o.paid_ago
-            order = Order(order_no=o.order_no, shopper_id=shopper_id, status=o.status, created_at=paid, paid_at=paid,
+            placed = now - o.ago
+            order = Order(order_no=o.order_no, shopper_id=shopper_id, status=o.status, created_at=placed,
+                          paid_at=None if o.status == "unpaid" else placed,
                           address=ADDRESS, phone=phone, total=sku.product.price,
                           items=[OrderItem(sku_id=sku.id, quantity=1, unit_price=sku.product.price)])
             if o.delivered_ago is not None:
-                order.shipped_at = paid + timedelta(hours=2)
+                order.shipped_at = placed + timedelta(hours=2)
                 order.delivered_at = now - o.delivered_ago
                 order.transaction_deadline = order.shipped_at + timedelta(days=10)
                 order.courier = "SF"

@@ -79,8 +79,8 @@ def test_product_and_stock_answers_come_from_the_catalogue(bot_url: str) -> None
 def test_return_by_buttons_opens_a_case(bot_url: str, seeded: Engine) -> None:
     # Two returnable orders of this test's own: the form has to ask which.
     add_shopper(seeded, "u9201", [
-        OwnOrder("292010000001", "delivered", "P029-grey-F", paid_ago=timedelta(days=4), delivered_ago=timedelta(days=1)),
-        OwnOrder("292010000002", "delivered", "P001-black-M", paid_ago=timedelta(days=5), delivered_ago=timedelta(days=2)),
+        OwnOrder("292010000001", "delivered", "P029-grey-F", ago=timedelta(days=4), delivered_ago=timedelta(days=1)),
+        OwnOrder("292010000002", "delivered", "P001-black-M", ago=timedelta(days=5), delivered_ago=timedelta(days=2)),
     ])
     first = say(bot_url, "u9201", "收到的东西不喜欢，我想退货")
     assert first and first[0].get("buttons"), first

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot import shop
 from bot.clock import utcnow
-from bot.models import ChatMessage, Conversation, Order, OrderItem, OrderNote, Photo, Sku
-from bot.models import Shopper as ShopperRecord
+from bot.models import ChatMessage, Conversation, Order, OrderNote, Photo, Sku
 from tests.conftest import Stack, token_for
 from tests.gateway.conftest import Shopper, agent_session
+from tests.own_shopper import OwnOrder, add_shopper
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -215,14 +215,8 @@ async def test_photos_are_images_only_and_land_on_the_case(stack: Stack) -> None
 
 async def test_the_bot_speaks_first_once_reminder_then_back_in_stock(stack: Stack) -> None:
     """Outreach through the whole stack: the gateway's sweep, Rasa's external intent, the claiming action."""
-    now = utcnow()
-    with Session(stack.engine) as s, s.begin():
-        sku = s.execute(select(Sku).where(Sku.code == "P026-black-F")).scalar_one()
-        s.add(ShopperRecord(id="u9001", nickname="新顾客", phone="13900009001", address="杭州市西湖区文三路1号",
-                            language="zh"))
-        s.add(Order(order_no="209900000001", shopper_id="u9001", status="unpaid", created_at=now - timedelta(hours=13),
-                    address="杭州市西湖区文三路1号", phone="13900009001", total=sku.product.price,
-                    items=[OrderItem(sku_id=sku.id, quantity=1, unit_price=sku.product.price)]))
+    add_shopper(stack.engine, "u9001", [OwnOrder("209900000001", "unpaid", "P026-black-F", timedelta(hours=13))],
+                nickname="新顾客")
     async with Shopper(stack.gateway, "u9001") as shopper:
         for _ in range(100):  # the sweep runs every second here
             if shopper.received:
