@@ -12,7 +12,9 @@ that is whose orders the bot reads, so every request must carry
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -24,6 +26,29 @@ from sanic.response import HTTPResponse
 from bot import keys
 
 EXTERNAL_PREFIX = "EXTERNAL_"
+# Appended to the replies when an action could not run: the gateway then keeps the message for a retry.
+ACTION_FAILED = {"action_failed": True}
+
+# The failures noted while this message is handled (one list per message, shared by any task it starts).
+_failures: ContextVar[Optional[list[str]]] = ContextVar("shop_action_failures", default=None)
+
+
+class _ActionFailureWatch(logging.Handler):
+    """Rasa logs an action it could not run (the action server down or erring) and carries on
+    without that action's events, answering as if nothing happened ("I didn't understand").
+    This notes the failure for the message being handled, so the shopper is told instead."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        found = _failures.get()
+        said = record.getMessage()
+        if found is not None and said.startswith(_FAILURE_LINES):
+            found.append(said[:200])
+
+
+# What Rasa 3.6 logs (at ERROR) when it runs an action without success, and its loggers.
+_FAILURE_LINES = ("Encountered an exception while running action", "Failed to run custom action")
+_WATCHED = ("rasa.core.processor", "rasa.core.actions.action")
+_watch = _ActionFailureWatch(level=logging.ERROR)
 
 
 def bearer_ok(header: Optional[str], token: str) -> bool:
@@ -46,7 +71,21 @@ class GatewayInput(RestInput):
         self.token = token
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(on_new_message)
+        for name in _WATCHED:
+            if _watch not in logging.getLogger(name).handlers:
+                logging.getLogger(name).addHandler(_watch)
+
+        async def watched(message: UserMessage) -> None:
+            failures: list[str] = []
+            token = _failures.set(failures)
+            try:
+                await on_new_message(message)
+            finally:
+                _failures.reset(token)
+            if failures:
+                await message.output_channel.send_custom_json(message.sender_id, ACTION_FAILED)
+
+        blueprint = super().blueprint(watched)
 
         @blueprint.middleware("request")
         async def authorise(request: Request) -> Optional[HTTPResponse]:

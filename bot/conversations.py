@@ -7,7 +7,7 @@ succeeds.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import func, select, update
@@ -152,3 +152,77 @@ def resolve(s: Session, conversation_id: str, agent_id: int) -> bool:
 
 def waiting_count(s: Session) -> int:
     return int(s.scalar(select(func.count()).where(Conversation.owner == "waiting")) or 0)
+
+
+# --- shopper messages the bot has not answered yet ------------------------------
+
+# The retry sweep tries again after 15 s, then backs off to every 5 minutes, and
+# gives up on a message after 30 minutes: by then the shopper has been told, was
+# offered a person, and would find an answer to something that old confusing.
+RETRY_FIRST = timedelta(seconds=15)
+RETRY_LONGEST = timedelta(minutes=5)
+GIVE_UP_AFTER = timedelta(minutes=30)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next try, after `attempts` failed ones: 15 s, 30 s, 1 min, … at most 5 min."""
+    doublings = min(max(attempts - 1, 0), 16)  # past the cap long before 2**16
+    return min(RETRY_FIRST * (2 ** doublings), RETRY_LONGEST)
+
+
+def expect_reply(s: Session, message: ChatMessage, in_flight: timedelta, now: Optional[datetime] = None) -> None:
+    """The bot is being asked now; if the asker dies on the way, the sweep takes it up after `in_flight`."""
+    message.awaiting_reply = True
+    message.retry_at = (now or utcnow()) + in_flight
+
+
+def awaiting(s: Session, conversation_id: str) -> list[ChatMessage]:
+    """This conversation's unanswered shopper messages, oldest first."""
+    stmt = (
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.awaiting_reply.is_(True))
+        .order_by(ChatMessage.id)
+    )
+    return list(s.execute(stmt).scalars())
+
+
+def mark_answered(s: Session, message_id: int) -> None:
+    s.execute(update(ChatMessage).where(ChatMessage.id == message_id).values(awaiting_reply=False, retry_at=None))
+
+
+def mark_failed(s: Session, message_id: int, now: Optional[datetime] = None) -> None:
+    message = s.get(ChatMessage, message_id)
+    if message is not None and message.awaiting_reply:
+        message.attempts += 1
+        message.retry_at = (now or utcnow()) + retry_delay(message.attempts)
+
+
+def settle_awaiting(s: Session, conversation_id: str) -> int:
+    """A person takes over: the bot must not answer old messages later. How many were waiting."""
+    result = s.execute(
+        update(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.awaiting_reply.is_(True))
+        .values(awaiting_reply=False, retry_at=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def due_for_retry(s: Session, now: Optional[datetime] = None, limit: int = 50) -> list[str]:
+    """Bot-owned conversations with an unanswered message whose retry time has come; messages
+    older than GIVE_UP_AFTER are let go."""
+    now = now or utcnow()
+    s.execute(
+        update(ChatMessage)
+        .where(ChatMessage.awaiting_reply.is_(True), ChatMessage.created_at < now - GIVE_UP_AFTER)
+        .values(awaiting_reply=False, retry_at=None)
+    )
+    stmt = (
+        select(ChatMessage.conversation_id)
+        .join(Conversation, Conversation.id == ChatMessage.conversation_id)
+        .where(ChatMessage.awaiting_reply.is_(True), Conversation.owner == "bot",
+               ChatMessage.retry_at <= now)
+        .group_by(ChatMessage.conversation_id)
+        .order_by(func.min(ChatMessage.id))
+        .limit(limit)
+    )
+    return list(s.execute(stmt).scalars())

@@ -327,6 +327,12 @@ class ChatMessage(Base):
     # The widget's own id for a shopper message, so a resend is not stored twice.
     client_id: Mapped[Optional[str]] = Column(String(64))
     created_at: Mapped[datetime] = Column(DateTime, nullable=False, default=utcnow)
+    # A shopper message the bot has not answered yet (Rasa down, slow or failing): kept, and
+    # answered when the widget resends it, the shopper writes again or the gateway's retry sweep runs.
+    awaiting_reply: Mapped[bool] = Column(Boolean, nullable=False, default=False, index=True)
+    # When the retry sweep may try it again (it backs off while the bot stays down).
+    retry_at: Mapped[Optional[datetime]] = Column(DateTime)
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
 
 
 class Photo(Base):

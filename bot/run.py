@@ -1,6 +1,12 @@
-"""Start the action server and Rasa, wait until both answer, stop both on Ctrl-C.
+"""Start the product's servers, wait until all answer, stop them all on Ctrl-C.
 
-    python -m bot.run        (what `make run` ends with)
+    python -m bot.run        (what `make run` and `make run-scaled` end with)
+
+Embedded default: one action server, one Rasa (in-memory trackers), one
+gateway, the SQLite shop. With `DATABASE_URL=postgresql://…` and
+`REDIS_URL=redis://…` it starts the scale-out shape instead: Rasa's SQL
+tracker store on that database and its Redis lock store, `RASA_INSTANCES`
+Rasa servers (2) and `GATEWAYS` gateway processes (2) fanned out through Redis.
 """
 
 from __future__ import annotations
@@ -11,22 +17,126 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+import yaml
+from sqlalchemy.engine import make_url
 
 from bot import keys
 from bot.agents import DEMO_PASSWORD
-from bot.settings import ROOT, database_url, is_production, service_host
+from bot.settings import ROOT, database_url, is_production, is_scaled, redis_prefix, redis_url, service_host
 
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
-# endpoints.yml points Rasa at the action server on 5055; another port needs
-# its own endpoints file.
-ENDPOINTS = os.environ.get("RASA_ENDPOINTS", "endpoints.yml")
 GATEWAY_PORT = int(os.environ.get("GATEWAY_PORT", "8000"))
+# Further Rasa instances listen RASA_PORT + 100, + 200, …; further gateways GATEWAY_PORT + 1, + 2, …
+RASA_PORT_STEP = 100
 BIN = Path(sys.executable).parent
 # The gateway has its own environment (requirements-gateway.txt).
 GATEWAY_PYTHON = os.environ.get("GATEWAY_PYTHON", str(ROOT / ".venv-gateway" / "bin" / "python"))
+MODEL = ROOT / "models" / "shop-assist.tar.gz"
+
+
+@dataclass
+class Server:
+    name: str
+    args: list[str]
+    health: str  # answers 200 once the server is ready
+    env: dict[str, str] = field(default_factory=dict)  # on top of server_environment()
+
+
+@dataclass
+class Shape:
+    """How many of each server, where they listen, and what they share."""
+
+    database_url: str
+    redis_url: str = ""
+    rasa_ports: list[int] = field(default_factory=lambda: [RASA_PORT])
+    action_port: int = ACTION_PORT
+    gateway_ports: list[int] = field(default_factory=lambda: [GATEWAY_PORT])
+    extra_env: dict[str, str] = field(default_factory=dict)  # for every server (WIDGET_ORIGINS, …)
+
+    @property
+    def scaled(self) -> bool:
+        return is_scaled(self.database_url, self.redis_url)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.rasa_ports]
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.gateway_ports]
+
+
+def shape_from_environment() -> Shape:
+    db, redis = database_url(), redis_url()
+    scaled = is_scaled(db, redis)
+    # Several Rasa servers need trackers and locks they share: only in the scaled shape.
+    rasa_count = max(int(os.environ.get("RASA_INSTANCES", "2")), 1) if scaled else 1
+    gateway_count = max(int(os.environ.get("GATEWAYS", "2")), 1) if scaled else 1
+    return Shape(database_url=db, redis_url=redis,
+                 rasa_ports=[RASA_PORT + RASA_PORT_STEP * i for i in range(rasa_count)],
+                 gateway_ports=[GATEWAY_PORT + i for i in range(gateway_count)])
+
+
+def rasa_endpoints(shape: Shape) -> dict[str, Any]:
+    """Rasa's endpoints.yml for this shape: the action server, and in the scaled shape
+    the SQL tracker store on the shop's PostgreSQL and the Redis lock store."""
+    endpoints: dict[str, Any] = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{shape.action_port}/webhook"
+    if shape.scaled:
+        db = make_url(shape.database_url)
+        endpoints["tracker_store"] = {
+            "type": "SQL", "dialect": db.drivername, "url": db.host or "127.0.0.1", "port": db.port or 5432,
+            "db": db.database, "username": db.username, "password": db.password or "",
+        }
+        redis = make_url(shape.redis_url)
+        endpoints["lock_store"] = {
+            "type": "redis", "url": redis.host or "127.0.0.1", "port": redis.port or 6379,
+            "db": int(redis.database or 0), "password": redis.password,
+            # Rasa takes letters and digits only here.
+            "key_prefix": "".join(ch for ch in redis_prefix() if ch.isalnum()),
+        }
+    return endpoints
+
+
+def prepare_tracker_store(endpoints: dict[str, Any]) -> None:
+    """Create Rasa's tracker tables once, before several Rasa servers start and race to."""
+    config = endpoints.get("tracker_store")
+    if not config:
+        return
+    from rasa.core.tracker_store import SQLTrackerStore  # slow import: only for the scaled shape
+
+    settings = {k: v for k, v in config.items() if k != "type"}
+    SQLTrackerStore(domain=None, **settings).engine.dispose()
+
+
+def plan(shape: Shape, workdir: Path) -> list[Server]:
+    """Every server of the shape; Rasa's endpoints file is written into workdir."""
+    endpoints = rasa_endpoints(shape)
+    endpoints_file = workdir / "endpoints.yml"
+    workdir.mkdir(parents=True, exist_ok=True)
+    endpoints_file.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    common = {"DATABASE_URL": shape.database_url, "RASA_URL": ",".join(shape.rasa_urls), **shape.extra_env}
+    if shape.redis_url:
+        common["REDIS_URL"] = shape.redis_url
+    servers = [Server("actions", [sys.executable, "-m", "bot.action_server", "--port", str(shape.action_port)],
+                      f"http://127.0.0.1:{shape.action_port}/health", common)]
+    for i, port in enumerate(shape.rasa_ports):
+        # Rasa and the action server listen on SERVICE_HOST (this machine only by default); Rasa's
+        # HTTP API stays off, its one channel is the gateway's.
+        servers.append(Server(
+            f"rasa{'' if i == 0 else i + 1}",
+            [str(BIN / "rasa"), "run", "-i", service_host(), "--port", str(port), "--model", str(MODEL),
+             "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints_file)],
+            f"http://127.0.0.1:{port}/", common))
+    for i, port in enumerate(shape.gateway_ports):
+        servers.append(Server(f"gateway{'' if i == 0 else i + 1}", [GATEWAY_PYTHON, "-m", "bot.gateway.app"],
+                              f"http://127.0.0.1:{port}/healthz", {**common, "GATEWAY_PORT": str(port)}))
+    return servers
 
 
 def answers(url: str) -> bool:
@@ -37,13 +147,17 @@ def answers(url: str) -> bool:
         return False
 
 
-def start(args: list[str], log_name: str) -> subprocess.Popen:
-    log_dir = ROOT / "var" / "log"
+def server_environment() -> dict[str, str]:
+    """What every server gets on top of this process's environment: the secrets."""
+    return {**os.environ, **keys.environment()}
+
+
+def start(server: Server, log_dir: Path) -> subprocess.Popen:
     log_dir.mkdir(parents=True, exist_ok=True)
-    log = open(log_dir / log_name, "ab")
+    log = open(log_dir / f"{server.name}.log", "ab")
     # Own process group, so stopping it also stops its workers.
-    return subprocess.Popen(args, cwd=ROOT, env=server_environment(), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(server.args, cwd=ROOT, env={**server_environment(), **server.env}, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -71,30 +185,36 @@ def wait_ready(procs: list[subprocess.Popen], urls: list[str], timeout: float = 
     return f"not ready after {timeout:.0f} s"
 
 
-def server_commands(rasa_port: int, action_port: int, endpoints: str) -> dict[str, list[str]]:
-    """The three servers of the product; the gateway reads its ports from the environment.
+def ready_banner(shape: Shape) -> str:
+    login = "" if is_production() else f"   (sample login: xiaomei / {DEMO_PASSWORD})"
+    gateways = "\n".join(f"  shop + chat widget:      {u}/   (pick a sample shopper, or the guest)"
+                         for u in shape.gateway_urls)
+    consoles = "\n".join(f"  agent console:           {u}/console{login}" for u in shape.gateway_urls)
+    rasas = ", ".join(f"http://{service_host()}:{p}" for p in shape.rasa_ports)
+    stores = (f"SQL tracker store on the shop's database, Redis lock store and fan-out at {shape.redis_url}"
+              if shape.scaled else "trackers in Rasa's memory (embedded default)")
+    return f"""
+shop-assist is ready.
+{gateways}
+{consoles}
+  Rasa (gateway channel):  {rasas}   (needs the internal token; HTTP API off)
+  action server:           http://{service_host()}:{shape.action_port}   (answers only Rasa)
+  shop database:           {shape.database_url}
+  conversations:           {stores}
 
-    Rasa and the action server listen on SERVICE_HOST (this machine only by
-    default); Rasa's HTTP API stays off, its one channel is the gateway's.
-    """
-    return {
-        "actions": [sys.executable, "-m", "bot.action_server", "--port", str(action_port)],
-        "rasa": [str(BIN / "rasa"), "run", "-i", service_host(), "--port", str(rasa_port),
-                 "--model", str(ROOT / "models" / "shop-assist.tar.gz"),
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", endpoints],
-        "gateway": [GATEWAY_PYTHON, "-m", "bot.gateway.app"],
-    }
+Talk to it as sample shopper u1001 (u1001 ... u1024 exist):
+  make shell                      (rasa shell as u1001, in another terminal)
+  curl -s -XPOST http://127.0.0.1:{shape.rasa_ports[0]}/webhooks/gateway/webhook \\
+       -H "Authorization: Bearer $(cat var/keys/internal_token)" -H 'Content-Type: application/json' \\
+       -d '{{"sender": "u1001", "message": "我的订单到哪了"}}'
 
-
-def server_environment() -> dict[str, str]:
-    """What every server gets on top of this process's environment: the secrets."""
-    return {**os.environ, **keys.environment()}
+Ctrl-C stops everything."""
 
 
 def main() -> int:
-    os.environ.setdefault("DATABASE_URL", database_url())
-    os.environ.setdefault("RASA_URL", f"http://127.0.0.1:{RASA_PORT}")
-    procs = [start(cmd, f"{name}.log") for name, cmd in server_commands(RASA_PORT, ACTION_PORT, ENDPOINTS).items()]
+    shape = shape_from_environment()
+    # Rasa's generated endpoints file; a test's runner keeps its own beside make run's.
+    servers = plan(shape, Path(os.environ.get("RUN_DIR", ROOT / "var" / "run")))
 
     def interrupt(*_: object) -> None:
         raise KeyboardInterrupt
@@ -103,35 +223,19 @@ def main() -> int:
     # background job) would otherwise leave Ctrl-C / kill -INT without effect.
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    procs: list[subprocess.Popen] = []
+    started = time.monotonic()
     try:
-        print("starting the action server, Rasa and the web gateway (logs in var/log/) ...", flush=True)
-        problem = wait_ready(
-            procs,
-            [f"http://127.0.0.1:{ACTION_PORT}/health", f"http://127.0.0.1:{RASA_PORT}/",
-             f"http://127.0.0.1:{GATEWAY_PORT}/healthz"],
-        )
+        prepare_tracker_store(rasa_endpoints(shape))
+        names = ", ".join(s.name for s in servers)
+        print(f"starting {names} (logs in var/log/) ...", flush=True)
+        procs = [start(s, ROOT / "var" / "log") for s in servers]
+        problem = wait_ready(procs, [s.health for s in servers])
         if problem:
             print(f"start-up failed: {problem}; see var/log/", file=sys.stderr)
             return 1
-        login = "" if is_production() else f"   (sample login: xiaomei / {DEMO_PASSWORD})"
-        print(
-            f"""
-shop-assist is ready.
-  shop + chat widget:      http://127.0.0.1:{GATEWAY_PORT}/   (pick a sample shopper, or the guest)
-  agent console:           http://127.0.0.1:{GATEWAY_PORT}/console{login}
-  Rasa (gateway channel):  http://{service_host()}:{RASA_PORT}   (needs the internal token; HTTP API off)
-  action server:           http://{service_host()}:{ACTION_PORT}   (answers only Rasa)
-  shop database:           {os.environ['DATABASE_URL']}
-
-Talk to it as sample shopper u1001 (u1001 ... u1024 exist):
-  make shell                      (rasa shell as u1001, in another terminal)
-  curl -s -XPOST http://127.0.0.1:{RASA_PORT}/webhooks/gateway/webhook \\
-       -H "Authorization: Bearer $(cat var/keys/internal_token)" -H 'Content-Type: application/json' \\
-       -d '{{"sender": "u1001", "message": "我的订单到哪了"}}'
-
-Ctrl-C stops everything.""",
-            flush=True,
-        )
+        print(f"servers up in {time.monotonic() - started:.0f} s", flush=True)
+        print(ready_banner(shape), flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(1)
         print("a server stopped unexpectedly; see var/log/", file=sys.stderr)

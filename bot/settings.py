@@ -42,3 +42,24 @@ def widget_origins() -> list[str]:
 def outreach_seconds() -> float:
     """How often the gateway looks for what the bot should say first (0 turns outreach off)."""
     return float(os.environ.get("OUTREACH_SECONDS", "30"))
+
+
+def redis_url() -> str:
+    """`REDIS_URL`: shared rate limits, socket.io fan-out, conversation locks and Rasa's lock store."""
+    return os.environ.get("REDIS_URL", "").strip()
+
+
+def redis_prefix() -> str:
+    """What every Redis key and channel of this deployment starts with (two deployments may share a Redis)."""
+    return os.environ.get("REDIS_PREFIX", "shop-assist").strip() or "shop-assist"
+
+
+def rasa_urls() -> list[str]:
+    """`RASA_URL`: one Rasa, or several (comma-separated) sharing a tracker store and a lock store."""
+    listed = [u.strip().rstrip("/") for u in os.environ.get("RASA_URL", "").split(",") if u.strip()]
+    return listed or ["http://127.0.0.1:5005"]
+
+
+def is_scaled(db_url: str, redis: str) -> bool:
+    """The scale-out shape: records and trackers on PostgreSQL, locks and fan-out on Redis."""
+    return db_url.startswith("postgresql") and bool(redis)

@@ -1,4 +1,4 @@
-"""Start the whole product (actions, Rasa, gateway) on free ports: tests and benchmarks."""
+"""Start the whole product on free ports, in either shape: tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -10,10 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from bot.run import server_commands, server_environment, stop, wait_ready
-from bot.settings import ROOT
-
-MODEL = ROOT / "models" / "shop-assist.tar.gz"
+from bot.run import MODEL, Server, Shape, plan, prepare_tracker_store, rasa_endpoints, start, stop, wait_ready
 
 
 def free_port() -> int:
@@ -27,34 +24,35 @@ class Urls:
     rasa: str
     gateway: str
     actions: str
+    rasas: list[str]
+    gateways: list[str]
+    servers: list[Server]
+    procs: dict[str, subprocess.Popen]
 
 
 @contextlib.contextmanager
 def running_stack(workdir: Path, database_url: str, timeout: float = 240,
-                  extra_env: Optional[dict[str, str]] = None) -> Iterator[Urls]:
+                  extra_env: Optional[dict[str, str]] = None, redis_url: str = "",
+                  rasa_count: int = 1, gateway_count: int = 1) -> Iterator[Urls]:
     """Everything `make run` starts, on its own ports and database; logs in workdir.
 
-    `extra_env` configures all three servers (WIDGET_ORIGINS, SHOP_ENV, ...).
+    `extra_env` configures every server (WIDGET_ORIGINS, SHOP_ENV, ...).
+    A PostgreSQL `database_url` with a `redis_url` is the scaled shape.
     """
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make train`")
-    rasa_port, action_port, gateway_port = free_port(), free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", f"127.0.0.1:{action_port}"))
-    env = {**server_environment(), "DATABASE_URL": database_url, "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-           "GATEWAY_PORT": str(gateway_port), **(extra_env or {})}
-    commands = server_commands(rasa_port, action_port, str(endpoints))
-    procs = [
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(workdir / f"{name}.log", "wb"),
-                         stderr=subprocess.STDOUT, start_new_session=True)
-        for name, cmd in commands.items()
-    ]
+    shape = Shape(database_url=database_url, redis_url=redis_url,
+                  rasa_ports=[free_port() for _ in range(rasa_count)], action_port=free_port(),
+                  gateway_ports=[free_port() for _ in range(gateway_count)], extra_env=extra_env or {})
+    servers = plan(shape, workdir)
+    prepare_tracker_store(rasa_endpoints(shape))
+    procs = {s.name: start(s, workdir) for s in servers}
     try:
-        problem = wait_ready(procs, [f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/",
-                                     f"http://127.0.0.1:{gateway_port}/healthz"], timeout=timeout)
+        problem = wait_ready(list(procs.values()), [s.health for s in servers], timeout=timeout)
         if problem:
             raise RuntimeError(f"{problem}: see {workdir}")
-        yield Urls(rasa=f"http://127.0.0.1:{rasa_port}", gateway=f"http://127.0.0.1:{gateway_port}",
-                   actions=f"http://127.0.0.1:{action_port}")
+        yield Urls(rasa=shape.rasa_urls[0], gateway=shape.gateway_urls[0],
+                   actions=f"http://127.0.0.1:{shape.action_port}", rasas=shape.rasa_urls,
+                   gateways=shape.gateway_urls, servers=servers, procs=procs)
     finally:
-        stop(procs)
+        stop(list(procs.values()))

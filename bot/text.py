@@ -12,7 +12,8 @@ from typing import Any, Optional
 from bot.catalogue import COURIERS
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# A word, not part of a code: a tax, tracking or case number ("91330100MA2B3C4D1X") is no language.
+_LATIN_WORD = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{2,}(?![0-9A-Za-z])")
 # Order numbers are 12 digits; anything from 6 to 20 digits is taken as an
 # attempt at one, so "order 12345678" gets "not found" instead of being ignored.
 _ORDER_NO = re.compile(r"(?<!\d)\d{6,20}(?!\d)")

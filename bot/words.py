@@ -103,9 +103,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "notice.transferred": ("已为您转接客服{agent}，请稍候～", "You've been transferred to {agent}."),
     "notice.too_long": ("亲，消息太长啦（最多 {max} 字），请分几条发送哦～",
                         "That message is too long (max {max} characters); please split it up."),
-    "notice.unavailable": ("抱歉亲，小助手暂时无法回复，请稍后再试或说「转人工」。",
-                           "Sorry, the assistant can't reply right now. Please try again shortly, or ask for a human "
-                           "agent."),
+    "notice.unavailable": ("抱歉亲，小助手暂时出了点问题，没能回复您。您的消息已保存，恢复后会第一时间回复；着急的话可以点「转人工」。",
+                           "Sorry, I couldn't answer just now. Your message is saved and I'll reply as soon as I'm "
+                           "back; if it's urgent, tap \"Talk to a person\"."),
+    "notice.retry": ("抱歉亲，系统有点忙，您的消息会在 {seconds} 秒后自动重发～",
+                     "Sorry, we're a little busy; your message will go again in {seconds} s."),
+    "notice.slow": ("亲，正在为您查询，请稍等片刻～", "Still working on it, one moment please…"),
+    "notice.person_button": ("转人工", "Talk to a person"),
     "notice.busy": ("亲，消息发得太快啦，请 {seconds} 秒后再发哦～",
                     "You're sending messages very fast; please wait {seconds} s and try again."),
     "notice.say_more": ("亲，请直接说说您想咨询的问题哦～", "Please tell me in words what you'd like help with."),

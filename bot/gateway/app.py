@@ -10,10 +10,12 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from typing import Optional
 
 import aiohttp
 import socketio
 import uvicorn
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,7 +35,7 @@ from bot.gateway.registers import Registers
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
-from bot.settings import ROOT, gateway_port, is_production, widget_origins
+from bot.settings import ROOT, gateway_port, is_production, redis_prefix, redis_url, widget_origins
 
 WEB = ROOT / "bot" / "web"
 MAX_SOCKET_MESSAGE = 64 * 1024
@@ -43,8 +45,13 @@ class Gateway:
     def __init__(self) -> None:
         secret = keys.get("GATEWAY_SECRET")
         origins = widget_origins()
+        # Several gateway processes share Redis: socket.io emits fan out through it (python-socketio
+        # >= 5.14 sends JSON there, never pickles), and conversation locks and agent presence live there.
+        url = redis_url()
+        self.redis: Optional[Redis] = Redis.from_url(url) if url else None
+        manager = socketio.AsyncRedisManager(url, channel=f"{redis_prefix()}:socketio") if url else None
         # Browsers on the listed origins only; a client sending no Origin (not a browser) still needs a token.
-        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins,
+        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins, client_manager=manager,
                                         max_http_buffer_size=MAX_SOCKET_MESSAGE)
         self.http: aiohttp.ClientSession  # created at start-up, inside the event loop
         self.identities = Identities(secret, keys.get("SHOPPER_TOKEN_SECRET"))
@@ -80,13 +87,16 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.http = aiohttp.ClientSession()
-        sweeps = [asyncio.create_task(self.console.sweep()), asyncio.create_task(self.outreach.run())]
+        sweeps = [asyncio.create_task(self.console.sweep()), asyncio.create_task(self.outreach.run()),
+                  asyncio.create_task(self.shoppers.retry_sweep())]
         try:
             yield
         finally:
             for sweep in sweeps:
                 sweep.cancel()
             await self.http.close()
+            if self.redis is not None:
+                await self.redis.aclose()
 
     async def health(self, request: Request) -> Response:
         # open_locks: conversations with a message in flight; it returns to 0, whatever ids clients made up.

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Optional
@@ -25,9 +24,11 @@ from bot import registers, shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
 from bot.gateway.limits import client_of
+from bot.gateway.presence import AgentPresence
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
 from bot.models import Agent, BadReview, Conversation, Order, OrderNote
+from bot.settings import redis_prefix
 from bot.words import phrases
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class AgentConsole:
     def __init__(self, gateway: Gateway, secret: str) -> None:
         self.g = gateway
         self.tokens = URLSafeTimedSerializer(secret, salt="console-socket")
-        self.online: dict[int, set[str]] = defaultdict(set)
+        self.presence = AgentPresence(gateway.redis, redis_prefix())
         self.versions: dict[str, int] = {}  # socket -> the session version it was opened with
         sio = gateway.sio
         sio.on("connect", self.connect, namespace=NAMESPACE)
@@ -100,8 +101,9 @@ class AgentConsole:
 
     # --- live updates ---------------------------------------------------------
 
-    def agents_online(self) -> int:
-        return sum(1 for sids in self.online.values() if sids)
+    async def agents_online(self) -> int:
+        """Agents with the console open on any gateway process."""
+        return await self.presence.count()
 
     async def connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -115,7 +117,7 @@ class AgentConsole:
         if agent is None:
             return False
         await self.g.sio.save_session(sid, {"agent_id": agent["id"]}, namespace=NAMESPACE)
-        self.online[agent["id"]].add(sid)
+        await self.presence.add(agent["id"], sid)
         self.versions[sid] = agent["version"]
         await self.g.sio.enter_room(sid, "agents", namespace=NAMESPACE)
         await self.g.sio.enter_room(sid, f"agent:{agent['id']}", namespace=NAMESPACE)
@@ -125,16 +127,13 @@ class AgentConsole:
 
     async def disconnect(self, sid: str) -> None:
         self.versions.pop(sid, None)
-        for agent_id in list(self.online):
-            self.online[agent_id].discard(sid)
-            if not self.online[agent_id]:
-                del self.online[agent_id]
+        await self.presence.remove(sid)
 
     async def close_revoked(self) -> int:
         """Disconnect every console socket whose session no longer holds; how many were closed."""
         if not self.versions:
             return 0
-        by_agent = {agent_id: set(sids) for agent_id, sids in self.online.items()}
+        by_agent = {agent_id: set(sids) for agent_id, sids in self.presence.local.items()}
 
         def still_valid(s: Session) -> dict[int, Optional[int]]:
             out: dict[int, Optional[int]] = {}
@@ -159,6 +158,7 @@ class AgentConsole:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 await self.close_revoked()
+                await self.presence.renew()
             except Exception:  # noqa: BLE001 - a database hiccup must not end the sweep
                 log.exception("console sweep failed")
 

@@ -10,9 +10,14 @@ Rasa is only asked while the bot owns the conversation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot import conversations as conv
@@ -21,6 +26,8 @@ from bot.gateway.identities import Identity
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.store import db, rasa_reply_payload, wire
 from bot.gateway.texts import notice
+from bot.models import Conversation
+from bot.settings import redis_prefix
 from bot.text import detect_language
 
 if TYPE_CHECKING:
@@ -28,6 +35,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE = 2000
+# bot/channel.py's marker (the gateway's environment has no Rasa to import it from).
+ACTION_FAILED = {"action_failed": True}
+# The button of our own "can't answer" notice: the gateway hands over itself, Rasa may be down.
+HANDOFF_PAYLOAD = "/gateway_handoff"
+# After this long the shopper is told the bot is still working on it.
+NOTICE_SECONDS = float(os.environ.get("RASA_NOTICE_SECONDS", "15"))
+# A message being asked: if its gateway dies meanwhile, the retry sweep takes it up after this.
+IN_FLIGHT = timedelta(seconds=rasa.TIMEOUT_SECONDS + 30)
+RETRY_SWEEP_SECONDS = 5
+# When the database cannot take a message, the widget sends it again after this.
+STORE_RETRY_SECONDS = 5
 
 
 def shopper_room(conversation_id: str) -> str:
@@ -35,7 +53,14 @@ def shopper_room(conversation_id: str) -> str:
 
 
 def _language(custom: dict[str, Any], text: str, current: str) -> str:
-    return detect_language(text) or (custom.get("language") if custom.get("language") in ("zh", "en") else current)
+    # A button's payload ("/gateway_handoff", "/inform{…}") is no language: the conversation's stays.
+    detected = None if text.startswith("/") else detect_language(text)
+    return detected or (custom.get("language") if custom.get("language") in ("zh", "en") else current)
+
+
+def _language_of(s: Session, conversation_id: str) -> str:
+    c = s.get(Conversation, conversation_id)
+    return c.language if c is not None else "zh"
 
 
 def client_address(environ: dict[str, Any]) -> str:
@@ -59,7 +84,7 @@ def steering_free(text: str) -> str:
 class ShopperChannel:
     def __init__(self, gateway: Gateway) -> None:
         self.g = gateway
-        self.locks = KeyedLocks()
+        self.locks = KeyedLocks(gateway.redis, redis_prefix())
         sio = gateway.sio
         sio.on("connect", self.connect)
         sio.on("session_request", self.session_request)
@@ -141,31 +166,45 @@ class ShopperChannel:
             return {**await self.error(sid, "busy", lang, seconds=verdict.retry_after), "seconds": verdict.retry_after}
         client_id = custom.get("client_id") if isinstance(custom.get("client_id"), str) else None
         client_id = client_id[:64] if client_id else None
-        async with self.locks.hold(who.conversation_id):
-            return await self._handle(who, text.strip(), lang, client_id)
+        try:
+            async with self.locks.hold(who.conversation_id):
+                return await self._handle(who, text.strip(), lang, client_id)
+        except (DBAPIError, RedisError) as exc:
+            # The database or Redis is restarting: the widget keeps the message and sends it again.
+            log.warning("could not take a message of %s: %s", who.conversation_id, exc)
+            return {**await self.error(sid, "retry", lang, seconds=STORE_RETRY_SECONDS), "seconds": STORE_RETRY_SECONDS}
 
     async def _handle(self, who: Identity, text: str, lang: str, client_id: Optional[str]) -> dict[str, Any]:
         cid = who.conversation_id
 
-        def store(s: Session) -> tuple[dict[str, Any], bool, str, Optional[int], bool]:
+        def store(s: Session) -> tuple[dict[str, Any], bool, bool, str, Optional[int], str]:
             conversation = conv.ensure(s, cid, lang)
             conversation.language = lang
             # Only a button the bot offered here may speak to Rasa as an intent ("/inform{...}").
             offered = text.startswith("/") and conv.offered_payload(s, cid, text)
-            message, created = conv.add_message(s, cid, "shopper", text, client_id=client_id)
-            return wire(message), created, conversation.owner, conversation.agent_id, offered
-
-        message, created, owner, agent_id, offered = await db(store)
-        if not created:  # a resend after a dropped connection: already handled
-            return {"ok": True, "id": message["id"], "duplicate": True}
-        await self.g.console.message(cid, message, owner, agent_id)
-        if owner == "bot":
             said = text if offered else steering_free(text)
-            if said:
-                await self.ask_bot(cid, said, lang)
-            else:
-                await self.say(cid, "system", notice("say_more", lang))
-        return {"ok": True, "id": message["id"]}
+            message, created = conv.add_message(s, cid, "shopper", text, client_id=client_id,
+                                                payload={"to_bot": said} if said != text else None)
+            # A resend of a message the bot never answered is asked again, not dropped as a duplicate.
+            unanswered = not created and message.awaiting_reply
+            if created and conversation.owner == "bot" and said and text != HANDOFF_PAYLOAD:
+                conv.expect_reply(s, message, IN_FLIGHT)
+            return wire(message), created, unanswered, conversation.owner, conversation.agent_id, said
+
+        message, created, unanswered, owner, agent_id, said = await db(store)
+        if not created and not unanswered:  # a resend after a dropped connection: already handled
+            return {"ok": True, "id": message["id"], "duplicate": True}
+        if created:
+            await self.g.console.message(cid, message, owner, agent_id)
+        if owner != "bot":
+            return {"ok": True, "id": message["id"]}
+        if text == HANDOFF_PAYLOAD:  # the person button of our own notice: works while the bot is down
+            await self.start_handoff(cid, {"reason": "human_request", "intent": "bot_unavailable"}, lang)
+        elif not said:
+            await self.say(cid, "system", notice("say_more", lang))
+        else:
+            await self.answer_awaiting(cid, lang, notify=True)
+        return {"ok": True, "id": message["id"], **({"retried": True} if unanswered else {})}
 
     async def say(self, conversation_id: str, role: str, text: str, *, payload: Optional[dict] = None,
                   author: Optional[str] = None) -> dict[str, Any]:
@@ -181,20 +220,81 @@ class ShopperChannel:
         await self.g.console.message(conversation_id, plain, owner, agent_id)
         return plain
 
-    async def ask_bot(self, conversation_id: str, text: str, lang: str) -> None:
+    async def answer_awaiting(self, conversation_id: str, lang: str, *, notify: bool) -> bool:
+        """Ask the bot every unanswered message of this conversation, oldest first (caller holds its lock).
+
+        False when the bot could not answer: that message and the later ones stay
+        awaiting for the retry sweep; `notify` tells the shopper, with a person button.
+        """
+        def load(s: Session) -> list[tuple[int, str]]:
+            c = s.get(Conversation, conversation_id)
+            if c is None or c.owner != "bot":
+                return []
+            return [(m.id, (m.payload or {}).get("to_bot") or m.text) for m in conv.awaiting(s, conversation_id)]
+
+        for message_id, said in await db(load):
+            outcome = await self.ask_bot(conversation_id, said, lang, notify=notify)
+            if outcome == "answered":
+                await db(conv.mark_answered, message_id)
+                continue
+            await db(conv.mark_failed, message_id)
+            if notify:
+                button = {"title": notice("person_button", lang), "payload": HANDOFF_PAYLOAD}
+                await self.say(conversation_id, "system", notice("unavailable", lang),
+                               payload={"notice": "unavailable", "buttons": [button]})
+            return False
+        return True
+
+    async def ask_bot(self, conversation_id: str, text: str, lang: str, *, notify: bool = True) -> str:
+        """Ask Rasa and relay its replies: "answered", or why not ("unavailable", "timed_out", "no_answer").
+
+        Past NOTICE_SECONDS the shopper is told it is taking a while, and the answer
+        still comes when Rasa has it (up to rasa.TIMEOUT_SECONDS).
+        """
         room = shopper_room(conversation_id)
         await self.g.sio.emit("typing", {"on": True, "role": "bot"}, room=room)
+        asking = asyncio.ensure_future(rasa.ask(self.g.http, conversation_id, text, {"language": lang}))
         try:
-            replies = await rasa.ask(self.g.http, conversation_id, text, {"language": lang})
+            try:
+                replies = await asyncio.wait_for(asyncio.shield(asking), NOTICE_SECONDS)
+            # On Python 3.10 asyncio's time-outs are asyncio.TimeoutError, not the builtin.
+            except (asyncio.TimeoutError, TimeoutError):
+                if notify:
+                    await self.say(conversation_id, "system", notice("slow", lang), payload={"notice": "slow"})
+                replies = await asking
+        except rasa.RasaTimedOut as exc:
+            log.warning("Rasa too slow for %s: %s", conversation_id, exc)
+            return "timed_out"
         except rasa.RasaUnavailable as exc:
             log.warning("Rasa unavailable for %s: %s", conversation_id, exc)
-            replies = None
+            return "unavailable"
         finally:
+            if not asking.done():
+                asking.cancel()
             await self.g.sio.emit("typing", {"on": False, "role": "bot"}, room=room)
-        if replies is None:
-            await self.say(conversation_id, "system", notice("unavailable", lang))
-            return
+        if not replies or any(r.get("custom") == ACTION_FAILED for r in replies):
+            # An action could not run (the action server down or erring; bot/channel.py notes it) and
+            # Rasa carried on without its events: what it said instead would mislead. Nothing at all
+            # is a failure too: every message of ours gets an answer.
+            log.warning("Rasa could not answer %s: %s", conversation_id, "action failed" if replies else "no reply")
+            return "no_answer"
         await self.relay(conversation_id, replies, lang)
+        return "answered"
+
+    async def retry_sweep(self) -> None:
+        """Runs for the gateway's life: unanswered messages are asked again once the bot is back."""
+        while True:
+            await asyncio.sleep(RETRY_SWEEP_SECONDS)
+            try:
+                due = await db(conv.due_for_retry)
+                await asyncio.gather(*(self._retry(cid) for cid in due))
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the sweep
+                log.exception("retry sweep failed")
+
+    async def _retry(self, conversation_id: str) -> None:
+        async with self.locks.hold(conversation_id):
+            lang = await db(_language_of, conversation_id)
+            await self.answer_awaiting(conversation_id, lang, notify=False)
 
     async def relay(self, conversation_id: str, replies: list[dict[str, Any]], lang: str) -> None:
         """Rasa's replies to the shopper (stored first); a handoff payload queues the conversation."""
@@ -218,12 +318,13 @@ class ShopperChannel:
         def queue_it(s: Session) -> Optional[int]:
             if not conv.hand_off(s, conversation_id, reason, intent=intent, facts=facts):
                 return None
+            conv.settle_awaiting(s, conversation_id)  # a person answers from here on, not the bot later
             return conv.queue_position(s, conversation_id)
 
         position = await db(queue_it)
         if position is None:
             return
-        if self.g.console.agents_online():
+        if await self.g.console.agents_online():
             text = notice("queued", lang, ahead=position - 1)
         else:
             text = notice("ticket", lang)

@@ -99,3 +99,49 @@ def test_only_offered_buttons_count_as_payloads(any_engine: Engine) -> None:
         assert not conv.offered_payload(s, "u2", payload), "offered in another conversation"
         conv.add_message(s, "u1", "shopper", payload)  # the shopper typing it offers nothing
         assert not conv.offered_payload(s, "u1", "/agent_handback")
+
+
+def test_retry_delay_backs_off_to_its_cap() -> None:
+    from datetime import timedelta
+
+    assert conv.retry_delay(0) == conv.retry_delay(1) == conv.RETRY_FIRST == timedelta(seconds=15)
+    assert conv.retry_delay(2) == timedelta(seconds=30)
+    assert conv.retry_delay(5) == timedelta(seconds=240)
+    assert conv.retry_delay(6) == conv.retry_delay(60) == conv.RETRY_LONGEST == timedelta(minutes=5)
+
+
+def test_unanswered_messages_are_retried_in_order_until_answered_settled_or_too_old(any_engine: Engine) -> None:
+    from datetime import timedelta
+
+    from bot.clock import utcnow
+
+    _setup(any_engine)
+    now = utcnow()
+    with Session(any_engine) as s, s.begin():
+        conv.ensure(s, "u2")
+        first = conv.add_message(s, "u1", "shopper", "我的订单到哪了")[0]
+        second = conv.add_message(s, "u1", "shopper", "还有发票")[0]
+        other = conv.add_message(s, "u2", "shopper", "hello")[0]
+        for m in (first, second, other):
+            conv.expect_reply(s, m, timedelta(seconds=90), now=now)
+        ids = first.id, second.id, other.id
+    with Session(any_engine) as s, s.begin():
+        assert conv.due_for_retry(s, now) == [], "in flight: its gateway may still answer"
+        assert conv.due_for_retry(s, now + timedelta(seconds=91)) == ["u1", "u2"], "a gateway died: take them up"
+        assert [m.id for m in conv.awaiting(s, "u1")] == list(ids[:2]), "oldest first"
+        conv.mark_failed(s, ids[0], now=now)
+        assert s.get(conv.ChatMessage, ids[0]).retry_at == now + timedelta(seconds=15)
+        conv.mark_answered(s, ids[0])
+        conv.mark_answered(s, ids[1])
+        assert conv.awaiting(s, "u1") == []
+        assert conv.hand_off(s, "u2", "human_request", intent=None, facts={})
+        assert conv.due_for_retry(s, now + timedelta(seconds=91)) == [], "a person owns u2 now"
+        assert conv.settle_awaiting(s, "u2") == 1
+    with Session(any_engine) as s, s.begin():
+        late = conv.add_message(s, "u1", "shopper", "在吗")[0]
+        late.created_at = now - conv.GIVE_UP_AFTER - timedelta(seconds=100)
+        conv.expect_reply(s, late, timedelta(seconds=90), now=late.created_at)
+        late_id = late.id
+    with Session(any_engine) as s, s.begin():
+        assert conv.due_for_retry(s, now) == [], "older than GIVE_UP_AFTER: let go"
+        assert not s.get(conv.ChatMessage, late_id).awaiting_reply

@@ -16,10 +16,8 @@ from tests.conftest import MODEL, ROOT, free_port
 def test_runner_starts_both_servers_and_ctrl_c_stops_them(seeded: Engine, tmp_path: Path) -> None:
     assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
     rasa_port, action_port, gateway_port = free_port(), free_port(), free_port()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text().replace("127.0.0.1:5055", f"127.0.0.1:{action_port}"))
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port),
-           "RASA_ENDPOINTS": str(endpoints), "GATEWAY_PORT": str(gateway_port)}
+           "GATEWAY_PORT": str(gateway_port), "RUN_DIR": str(tmp_path)}
     runner = subprocess.Popen(
         [sys.executable, "-m", "bot.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,

@@ -15,6 +15,10 @@ from bot.text import detect_language, find_order_numbers, parse_weight_kg
         ("好", "zh"),
         ("🙂🙂", None),
         ("812345678901", None),
+        ("91330100MA2B3C4D1X", None),  # a tax number keeps the conversation's language
+        ("SF1234567890", None),
+        ("税号91330100MA2B3C4D1X", "zh"),
+        ("my tax number is 91330100MA2B3C4D1X", "en"),
         ("", None),
     ],
 )

@@ -180,8 +180,9 @@
     if (!socket || !socket.connected || !who) return;
     socket.emit("user_uttered", { message: p.message, customData: { language: lang, client_id: p.client_id } }, (ack) => {
       const li = list.querySelector('[data-client-id="' + p.client_id + '"]');
-      if (ack && !ack.ok && ack.error === "busy") {
-        setTimeout(() => emit(p), (ack.seconds || 5) * 1000);  // kept, and sent again when allowed
+      // Too fast, or the gateway could not store it just now: kept, and sent again.
+      if (ack && !ack.ok && (ack.error === "busy" || ack.error === "retry")) {
+        setTimeout(() => emit(p), (ack.seconds || 5) * 1000);
         return;
       }
       savePending(loadPending().filter((x) => x.client_id !== p.client_id));
