@@ -150,6 +150,39 @@ def resolve(s: Session, conversation_id: str, agent_id: int) -> bool:
     return result.rowcount == 1
 
 
+def requeue(s: Session, conversation_id: str, agent_id: int, now: Optional[datetime] = None) -> bool:
+    """The agent is gone: their conversation waits in the queue again (at its priority)."""
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "agent", Conversation.agent_id == agent_id)
+        .values(owner="waiting", agent_id=None, waiting_since=now or utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def leave_queue(s: Session, conversation_id: str) -> bool:
+    """The shopper stops waiting for a person (or waited too long): the bot answers again."""
+    result = s.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.owner == "waiting")
+        .values(owner="bot", agent_id=None, reason=None, waiting_since=None, updated_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount == 1
+
+
+def agents_chats(s: Session) -> list[tuple[str, int]]:
+    """(conversation, agent) for every conversation a person owns."""
+    stmt = select(Conversation.id, Conversation.agent_id).where(Conversation.owner == "agent")
+    return [(cid, aid) for cid, aid in s.execute(stmt) if aid is not None]
+
+
+def waiting_since(s: Session) -> list[tuple[str, datetime]]:
+    stmt = select(Conversation.id, Conversation.waiting_since).where(Conversation.owner == "waiting")
+    return [(cid, since) for cid, since in s.execute(stmt) if since is not None]
+
+
 def waiting_count(s: Session) -> int:
     return int(s.scalar(select(func.count()).where(Conversation.owner == "waiting")) or 0)
 

@@ -41,6 +41,12 @@ UNPAID_REMINDER_AFTER = timedelta(hours=12)  # 催付 once, this long after the 
 DETAILS_CHECK_WITHIN = timedelta(hours=2)  # after payment: the bot checks address, phone and courier once
 OUTREACH_QUIET = timedelta(minutes=5)  # never speak first into a conversation this busy
 AGENT_HOURS = (time(8, 30), time(23, 0))  # agents on duty, China time
+CHINA_TIME = timedelta(hours=8)  # from UTC, which the records keep
+# An agent whose console is gone (closed, crashed, network) this long: their chats go back to the queue.
+AGENT_GONE_REQUEUE = timedelta(minutes=3)
+# Waiting this long in agent hours with no agent online at all: the bot takes the shopper back.
+# Outside agent hours the shopper was promised a reply when the shift starts, so the chat stays queued.
+WAIT_ALONE_RETURN = timedelta(minutes=10)
 
 RETURN_ADDRESS_ZH = "浙江省杭州市余杭区仓前街道文一西路 1888 号 小店售后部（收），电话 0571-88886666"
 RETURN_ADDRESS_EN = (
@@ -131,6 +137,17 @@ def size_for_weight(chart: list[dict], weight_kg: float) -> Optional[str]:
         if float(row["min_kg"]) <= weight_kg <= float(row["max_kg"]):
             return str(row["size"])
     return None
+
+
+def on_duty(now_utc: datetime) -> bool:
+    """Whether agents are on duty at this moment (AGENT_HOURS, China time)."""
+    start, end = AGENT_HOURS
+    return start <= (now_utc + CHINA_TIME).time() < end
+
+
+def back_to_bot(waited: timedelta, agents_online: int, now_utc: datetime) -> bool:
+    """A queued shopper the bot takes back: waited long enough, in agent hours, with nobody online."""
+    return agents_online == 0 and waited >= WAIT_ALONE_RETURN and on_duty(now_utc)
 
 
 def queue_priority(reason: str) -> int:

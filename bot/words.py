@@ -106,6 +106,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "notice.unavailable": ("抱歉亲，小助手暂时出了点问题，没能回复您。您的消息已保存，恢复后会第一时间回复；着急的话可以点「转人工」。",
                            "Sorry, I couldn't answer just now. Your message is saved and I'll reply as soon as I'm "
                            "back; if it's urgent, tap \"Talk to a person\"."),
+    "notice.agent_gone": ("亲，客服{agent}暂时离开了，已为您重新排队，下一位客服会马上接待您～",
+                          "{agent} had to step away; you're back in the queue for the next agent."),
+    "notice.back_to_bot": ("亲，客服暂时都不在线，先由小助手继续为您服务；需要时再说「转人工」就好～",
+                           "No agent is free right now, so I'm back to help you. Say \"talk to a person\" whenever "
+                           "you want one."),
+    "notice.left_queue": ("好的，已为您取消排队，小助手继续为您服务～", "OK, you've left the queue. I'm here to help again."),
+    "notice.leave_button": ("不等了，回到小助手", "Stop waiting"),
     "notice.retry": ("抱歉亲，系统有点忙，您的消息会在 {seconds} 秒后自动重发～",
                      "Sorry, we're a little busy; your message will go again in {seconds} s."),
     "notice.slow": ("亲，正在为您查询，请稍等片刻～", "Still working on it, one moment please…"),

@@ -31,6 +31,7 @@ from bot.gateway.demo import DemoTokens
 from bot.gateway.identities import Identities
 from bot.gateway.limits import RateLimits
 from bot.gateway.outreach import Outreach
+from bot.gateway.queue_watch import QueueWatch
 from bot.gateway.registers import Registers
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
@@ -61,6 +62,7 @@ class Gateway:
         self.uploads = Uploads(self, secret)
         self.outreach = Outreach(self)
         self.registers = Registers(self)
+        self.queue_watch = QueueWatch(self)
         self.demo = None if is_production() else DemoTokens(self)
         starlette = Starlette(
             routes=[
@@ -88,7 +90,7 @@ class Gateway:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.http = aiohttp.ClientSession()
         sweeps = [asyncio.create_task(self.console.sweep()), asyncio.create_task(self.outreach.run()),
-                  asyncio.create_task(self.shoppers.retry_sweep())]
+                  asyncio.create_task(self.shoppers.retry_sweep()), asyncio.create_task(self.queue_watch.run())]
         try:
             yield
         finally:

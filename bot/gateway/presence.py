@@ -51,9 +51,13 @@ class AgentPresence:
             await self._redis.zadd(self._key, {self._member(a): now + TTL_SECONDS for a in self.local})
         await self._redis.zremrangebyscore(self._key, "-inf", now)
 
+    async def online(self) -> set[int]:
+        """The agents online anywhere."""
+        if self._redis is None:
+            return {agent_id for agent_id, sids in self.local.items() if sids}
+        members = await self._redis.zrangebyscore(self._key, time.time(), "+inf")
+        return {int((m.decode() if isinstance(m, bytes) else m).split(":")[0]) for m in members}
+
     async def count(self) -> int:
         """Distinct agents online anywhere."""
-        if self._redis is None:
-            return sum(1 for sids in self.local.values() if sids)
-        members = await self._redis.zrangebyscore(self._key, time.time(), "+inf")
-        return len({(m.decode() if isinstance(m, bytes) else m).split(":")[0] for m in members})
+        return len(await self.online())

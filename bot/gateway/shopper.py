@@ -39,6 +39,8 @@ MAX_MESSAGE = 2000
 ACTION_FAILED = {"action_failed": True}
 # The button of our own "can't answer" notice: the gateway hands over itself, Rasa may be down.
 HANDOFF_PAYLOAD = "/gateway_handoff"
+# The button of the queue notices: stop waiting for a person.
+LEAVE_PAYLOAD = "/gateway_leave_queue"
 # After this long the shopper is told the bot is still working on it.
 NOTICE_SECONDS = float(os.environ.get("RASA_NOTICE_SECONDS", "15"))
 # A message being asked: if its gateway dies meanwhile, the retry sweep takes it up after this.
@@ -196,6 +198,8 @@ class ShopperChannel:
             return {"ok": True, "id": message["id"], "duplicate": True}
         if created:
             await self.g.console.message(cid, message, owner, agent_id)
+        if owner == "waiting" and text == LEAVE_PAYLOAD:
+            await self.leave_queue(cid, lang)
         if owner != "bot":
             return {"ok": True, "id": message["id"]}
         if text == HANDOFF_PAYLOAD:  # the person button of our own notice: works while the bot is down
@@ -328,5 +332,12 @@ class ShopperChannel:
             text = notice("queued", lang, ahead=position - 1)
         else:
             text = notice("ticket", lang)
-        await self.say(conversation_id, "system", text, payload={"notice": "queued"})
+        leave = {"title": notice("leave_button", lang), "payload": LEAVE_PAYLOAD}
+        await self.say(conversation_id, "system", text, payload={"notice": "queued", "buttons": [leave]})
         await self.g.console.queue_changed()
+
+    async def leave_queue(self, conversation_id: str, lang: str) -> None:
+        """The shopper stops waiting for a person: the bot answers again."""
+        if await db(conv.leave_queue, conversation_id):
+            await self.say(conversation_id, "system", notice("left_queue", lang), payload={"notice": "left_queue"})
+            await self.g.console.queue_changed()

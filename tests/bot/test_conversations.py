@@ -145,3 +145,20 @@ def test_unanswered_messages_are_retried_in_order_until_answered_settled_or_too_
     with Session(any_engine) as s, s.begin():
         assert conv.due_for_retry(s, now) == [], "older than GIVE_UP_AFTER: let go"
         assert not s.get(conv.ChatMessage, late_id).awaiting_reply
+
+
+def test_requeue_and_leaving_the_queue_are_conditional(any_engine: Engine) -> None:
+    a, b = _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        assert not conv.leave_queue(s, "u1"), "not waiting"
+        assert conv.hand_off(s, "u1", "human_request", intent=None, facts={})
+        assert conv.claim(s, "u1", a)
+        assert conv.agents_chats(s) == [("u1", a)]
+        assert not conv.requeue(s, "u1", b), "only the owner's chats go back"
+        assert conv.requeue(s, "u1", a)
+        assert not conv.requeue(s, "u1", a), "once"
+        assert [cid for cid, _ in conv.waiting_since(s)] == ["u1"]
+        assert conv.leave_queue(s, "u1")
+        assert not conv.leave_queue(s, "u1")
+        c = s.get(conv.Conversation, "u1")
+        assert c is not None and (c.owner, c.agent_id, c.waiting_since) == ("bot", None, None)

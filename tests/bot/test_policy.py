@@ -197,3 +197,23 @@ def test_the_bot_speaks_first_only_into_a_quiet_conversation_it_owns(
         owner: str, minutes_quiet: float | None, may: bool) -> None:
     last = None if minutes_quiet is None else NOW - timedelta(minutes=minutes_quiet)
     assert policy.may_speak_first(owner, last, NOW) is may
+
+
+@pytest.mark.parametrize(
+    ("utc", "on"),
+    [("00:29", False), ("00:30", True), ("14:59", True), ("15:00", False), ("23:00", False)],
+)
+def test_agents_are_on_duty_0830_to_2300_china_time(utc: str, on: bool) -> None:
+    hour, minute = map(int, utc.split(":"))
+    assert policy.on_duty(datetime(2026, 11, 11, hour, minute)) is on
+
+
+def test_a_queued_shopper_goes_back_to_the_bot_after_ten_minutes_alone_in_agent_hours() -> None:
+    day = datetime(2026, 11, 11, 6, 0)  # 14:00 in China
+    night = datetime(2026, 11, 11, 18, 0)  # 02:00 in China: promised a reply at the shift's start
+    assert policy.WAIT_ALONE_RETURN == timedelta(minutes=10)
+    assert policy.back_to_bot(timedelta(minutes=10), 0, day)
+    assert not policy.back_to_bot(timedelta(minutes=10) - timedelta(seconds=1), 0, day)
+    assert not policy.back_to_bot(timedelta(hours=1), 1, day), "someone is online to take it"
+    assert not policy.back_to_bot(timedelta(hours=1), 0, night)
+    assert policy.AGENT_GONE_REQUEUE == timedelta(minutes=3)

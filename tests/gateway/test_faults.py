@@ -1,6 +1,7 @@
 """Faults survived with nothing lost, on a stack of its own (its servers are
 killed, frozen and restarted here): the action server killed mid-form, Rasa
-slower than the gateway's time-out, a gateway killed and restarted.
+slower than the gateway's time-out, a gateway killed and restarted, an agent
+who vanished; and a shopper who stops waiting for a person.
 PostgreSQL restarting is tried on the scaled stack (test_scaled.py).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import socketio
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -25,12 +27,14 @@ from bot.run import start, wait_ready
 from bot.seed import seed
 from bot.stack import Urls, running_stack
 from tests.conftest import MODEL
-from tests.gateway.conftest import Shopper
+from tests.gateway.conftest import Shopper, agent_session
 
 # Short on purpose: the shopper is told after NOTICE s, and Rasa is given up on after TIMEOUT s.
 NOTICE, TIMEOUT = 2, 6
 # The retry sweep's first try comes 15 s after a failure (bot.conversations.RETRY_FIRST), checked every 5 s.
 SWEEP_WAIT = 40
+# An agent's console gone this long (bot.policy.AGENT_GONE_REQUEUE, shortened here): their chats are requeued.
+AGENT_GONE = 3
 
 
 @dataclass
@@ -66,7 +70,8 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     url = f"sqlite:///{workdir / 'shop.db'}"
     engine = make_engine(url)
     seed(engine)
-    env = {"RASA_NOTICE_SECONDS": str(NOTICE), "RASA_TIMEOUT_SECONDS": str(TIMEOUT), "OUTREACH_SECONDS": "0"}
+    env = {"RASA_NOTICE_SECONDS": str(NOTICE), "RASA_TIMEOUT_SECONDS": str(TIMEOUT), "OUTREACH_SECONDS": "0",
+           "AGENT_GONE_SECONDS": str(AGENT_GONE), "QUEUE_SWEEP_SECONDS": "1"}
     try:
         with running_stack(workdir, url, extra_env=env) as urls:
             yield Faulty(urls, engine, workdir)
@@ -164,3 +169,37 @@ async def test_gateway_killed_mid_answer_then_restarted(faulty: Faulty) -> None:
     shopper_lines = [m["text"] for m in after if m["role"] == "shopper"]
     assert shopper_lines == ["你好", "我的订单到哪了"], "nothing duplicated"
 
+
+
+async def test_an_agent_who_vanished_and_a_shopper_who_stops_waiting(faulty: Faulty) -> None:
+    agent = await agent_session(faulty.urls.gateway, "dawei")
+    console = socketio.AsyncClient()
+    try:
+        token = (await (await agent.get("/console/api/me")).json())["token"]
+        await console.connect(faulty.urls.gateway, namespaces=["/console"], auth={"token": token},
+                              transports=["websocket"])
+        async with Shopper(faulty.urls.gateway, "u1011") as shopper:
+            await shopper.say("转人工")
+            assert (await agent.post("/console/api/conversations/u1011/claim", json={})).status == 200
+            await console.disconnect()  # the console's tab closed, its network gone
+            shopper.received.clear()
+            assert await until(lambda: any(m.get("notice") == "agent_gone" for m in shopper.received),
+                               AGENT_GONE + 10), shopper.received
+            queue = await (await agent.get("/console/api/queue")).json()
+            assert [c["id"] for c in queue["waiting"]] == ["u1011"], "back in the queue"
+
+            # No agent online now: the queue notice offers to stop waiting.
+            await shopper.say("我还要等多久")
+            await shopper.say("转人工")  # already waiting: the bot stays quiet
+            with Session(faulty.engine) as s:
+                buttons = [m.payload.get("buttons") for m in s.execute(
+                    select(ChatMessage).where(ChatMessage.conversation_id == "u1011")
+                    .order_by(ChatMessage.id)).scalars() if m.payload.get("notice") == "queued"]
+            leave = buttons[0][0]["payload"]
+            await shopper.say(leave)
+            assert [m.get("notice") for m in shopper.received] == ["left_queue"]
+            await shopper.say("我的订单到哪了")
+            assert any(m["role"] == "bot" for m in shopper.received), "the bot answers again"
+    finally:
+        await console.disconnect()
+        await agent.close()

@@ -15,6 +15,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ import socketio
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from bot.db import make_engine
 from bot.gateway.rasa import servers_for
@@ -51,7 +54,8 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     """A database of its own on the local PostgreSQL, keys of its own in the local Redis."""
     assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
     name = f"shop_scaled_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", future=True)
+    # No pool: a test here restarts PostgreSQL, which would leave pooled connections dead.
+    admin = create_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT", future=True, poolclass=NullPool)
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     url = f"{PG_SERVER}/{name}"
@@ -152,3 +156,45 @@ async def test_a_rasa_server_killed_mid_form_costs_nothing(scaled: Scaled) -> No
     server = next(s for s in scaled.urls.servers if s.name == name)
     scaled.urls.procs[name] = start(server, scaled.workdir)
     assert wait_ready([scaled.urls.procs[name]], [server.health], timeout=240) is None
+
+
+def postgres(action: str) -> None:
+    """Stop, start or restart this machine's PostgreSQL (the cluster every test here uses)."""
+    clusters = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True)
+    if clusters.returncode != 0 or not clusters.stdout.split():
+        pytest.skip("no pg_ctlcluster here to restart PostgreSQL with")
+    version, cluster = clusters.stdout.split()[:2]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, action], check=True,
+                   capture_output=True)
+
+
+async def test_postgres_restarted_loses_nothing(scaled: Scaled) -> None:
+    gateway = scaled.urls.gateways[1]
+    async with Shopper(gateway, "u1007") as shopper:
+        await shopper.say("你好")
+        postgres("restart")
+        # Stale pooled connections are noticed (pool_pre_ping) and replaced: nothing to see.
+        ack = await shopper.say("我的订单到哪了")
+        assert ack["ok"] and any(m["role"] == "bot" for m in shopper.received), shopper.received
+
+        postgres("stop")
+        try:
+            down = await shopper.say("还有一个问题", client_id="while-down", settle=0)
+            # Not stored, and the shopper told; the widget keeps it and sends it again.
+            assert down == {"ok": False, "error": "retry", "seconds": 5}, down
+            assert shopper.received[-1]["error"] == "retry"
+        finally:
+            postgres("start")
+        await asyncio.sleep(2)
+        again = await shopper.say("还有一个问题", client_id="while-down")
+        assert again["ok"] and "duplicate" not in again
+        # Rasa's own pool may have lost its connections too: then the gateway's sweep answers it.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(m["role"] == "bot" for m in shopper.received):
+            await asyncio.sleep(1)
+        assert any(m["role"] == "bot" for m in shopper.received), shopper.received
+    with Session(scaled.engine) as s:
+        said = s.execute(select(ChatMessage.text).where(ChatMessage.conversation_id == "u1007",
+                                                        ChatMessage.role == "shopper")
+                         .order_by(ChatMessage.id)).scalars().all()
+    assert said == ["你好", "我的订单到哪了", "还有一个问题"], "everything stored, once"
