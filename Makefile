@@ -15,10 +15,28 @@ PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python";
 MODEL := models/shop-assist.tar.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install browser seed reseed train shell lint eval bench audit clean
+.PHONY: run run-scaled test install browser seed reseed train shell lint eval bench audit clean
 
-run: install seed train
-	@$(PY) -m bot.run
+# Each set-up step says how long it took; the servers then say when they are up.
+SETUP_STEPS := install seed train
+define timed_run
+	@export RUN_STARTED=$$(date +%s.%N); \
+	for step in $(SETUP_STEPS); do s=$$(date +%s.%N); $(MAKE) --no-print-directory $$step $(1) || exit $$?; \
+		awk -v s=$$s -v e=$$(date +%s.%N) -v n=$$step 'BEGIN { printf "step %-8s %6.1f s\n", n, e - s }'; done; \
+	$(PY) -m bot.run
+endef
+
+run:
+	$(call timed_run)
+
+# The scale-out shape on this machine: records and Rasa's trackers on PostgreSQL, Rasa's lock store,
+# the gateways' fan-out and locks on Redis; two Rasa servers, two gateways (RASA_INSTANCES, GATEWAYS).
+SCALED_DATABASE_URL ?= postgresql+psycopg2://postgres@127.0.0.1:5432/shop_assist
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/0
+run-scaled: export DATABASE_URL := $(or $(DATABASE_URL),$(SCALED_DATABASE_URL))
+run-scaled: export REDIS_URL := $(or $(REDIS_URL),$(SCALED_REDIS_URL))
+run-scaled:
+	$(call timed_run,SEED_ARGS=--create-database)
 
 install: $(VENV)/.installed $(GVENV)/.installed
 
@@ -48,7 +66,7 @@ $(GVENV)/.installed: requirements-gateway.txt $(VENV)/.installed
 # Create the sample shop when missing (or seeded too long ago for its
 # relative times, e.g. "delivered yesterday", to still hold).
 seed: install
-	@$(PY) -m bot.seed --if-missing --max-age-hours 12
+	@$(PY) -m bot.seed --if-missing --max-age-hours 12 $(SEED_ARGS)
 
 # Drop and re-create the sample shop now.
 reseed: install

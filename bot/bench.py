@@ -1,82 +1,213 @@
-"""Benchmark: N concurrent shoppers through the gateway (socket.io) -> Rasa ->
-actions -> database. Prints p50/p95/p99 round trip and messages/s per N.
+"""Benchmark, side by side in one run: stock Rasa (the `rasa init` moodbot over
+REST) and the full product through the gateway (socket.io -> gateway -> Rasa ->
+actions -> database), N concurrent shoppers in closed loop.
 
-    python -m bot.bench [--clients 1 20 50] [--messages 5]     (make bench)
+    python -m bot.bench [--clients 1 20 50] [--messages 10] [--long 20]     (make bench)
 
-Starts its own stack on free ports with a freshly seeded SQLite shop; a round
-trip is from emitting `user_uttered` to the gateway's acknowledgement, which
-comes after Rasa's replies were stored and relayed.
+Prints, per N: messages/s, p50 and p95; the full stack's p95 at turns 1-10
+against turns 41-50 of 50-turn conversations (`--long` shoppers); the
+resident memory of every process; and the ratios issue 9 sets as targets.
+Both run on this machine at the same time of day, so the ratios mean more
+than the absolute times (the machine is shared: CPU steal moves them).
+
+The moodbot is made with `rasa init --no-prompt` once and kept under
+`models/moodbot/` (git-ignored). A round trip through the gateway is from
+emitting `user_uttered` to the acknowledgement, which comes after Rasa's
+replies were stored and relayed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import socketio
 
 from bot import identity, keys
 from bot.db import make_engine
+from bot.run import answers, stop, wait_ready
 from bot.seed import seed
-from bot.stack import running_stack
+from bot.settings import ROOT
+from bot.stack import free_port, running_stack
 
-MESSAGES = ["你好", "我的订单到哪了", "羽绒服是什么材质的", "where is my order?", "is the hoodie in black L in stock?",
-            "我120斤穿牛仔裤选什么码", "thanks!"]
-
-
-async def shopper(url: str, name: str, count: int, latencies: list[float]) -> None:
-    sio = socketio.AsyncClient()
-    confirmed = asyncio.Event()
-    sio.on("session_confirm", lambda sid: confirmed.set())
-    # Each benchmark shopper logs in as the shop's site would let it (a signed token).
-    token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))
-    await sio.connect(url, transports=["websocket"], auth={"token": token})
-    await sio.emit("session_request", {})
-    await confirmed.wait()
-    for i in range(count):
-        text = MESSAGES[i % len(MESSAGES)]
-        start = time.perf_counter()
-        ack = await sio.call("user_uttered", {"message": text, "customData": {"client_id": f"{name}-{i}"}},
-                             timeout=120)
-        latencies.append(time.perf_counter() - start)
-        if not ack.get("ok"):
-            raise RuntimeError(f"{name}: {ack}")
-    await sio.disconnect()
+MOODBOT = ROOT / "models" / "moodbot"
+OURS = ["你好", "我的订单到哪了", "羽绒服是什么材质的", "where is my order?", "is the hoodie in black L in stock?",
+        "我120斤穿牛仔裤选什么码", "能开发票吗", "个人", "thanks!", "再见"]
+MOOD = ["hi", "I am sad", "yes", "great", "bye", "hello", "I am unhappy", "no", "perfect", "goodbye"]
 
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(int(round(p / 100 * (len(ordered) - 1))), len(ordered) - 1)]
+    return ordered[min(int(round(p / 100 * (len(ordered) - 1))), len(ordered) - 1)] if ordered else float("nan")
 
 
-async def run_level(url: str, clients: int, messages: int, tag: str) -> None:
-    latencies: list[float] = []
+@dataclass
+class Level:
+    clients: int
+    latencies: list[float]
+    wall: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.wall
+
+    def line(self, name: str) -> str:
+        return (f"{name:<34} N={self.clients:<3} {self.rate:6.1f} msg/s  p50 {pct(self.latencies, 50) * 1000:6.0f} ms"
+                f"  p95 {pct(self.latencies, 95) * 1000:6.0f} ms")
+
+
+Send = Callable[[str, int, list[float]], Awaitable[None]]
+
+
+async def closed_loop(send: Send, clients: int, tag: str, latencies: list[float]) -> Level:
     start = time.perf_counter()
-    await asyncio.gather(*(shopper(url, f"bench-{tag}-{clients}-{i}", messages, latencies) for i in range(clients)))
-    wall = time.perf_counter() - start
-    print(f"N={clients:<3} msgs={len(latencies):<4} p50={pct(latencies, 50) * 1000:7.0f} ms  "
-          f"p95={pct(latencies, 95) * 1000:7.0f} ms  p99={pct(latencies, 99) * 1000:7.0f} ms  "
-          f"mean={statistics.mean(latencies) * 1000:6.0f} ms  {len(latencies) / wall:6.1f} msg/s", flush=True)
+    await asyncio.gather(*(send(f"bench-{tag}-{clients}-{i}", i, latencies) for i in range(clients)))
+    return Level(clients, latencies, time.perf_counter() - start)
+
+
+def gateway_sender(url: str, messages: int, per_turn: list[list[float]] | None = None) -> Send:
+    async def send(name: str, index: int, latencies: list[float]) -> None:
+        sio = socketio.AsyncClient()
+        confirmed = asyncio.Event()
+        sio.on("session_confirm", lambda sid: confirmed.set())
+        token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))  # as the shop's site would sign it
+        await sio.connect(url, transports=["websocket"], auth={"token": token})
+        await sio.emit("session_request", {})
+        await confirmed.wait()
+        for turn in range(messages):
+            started = time.perf_counter()
+            ack = await sio.call("user_uttered", {"message": OURS[(turn + index) % len(OURS)],
+                                                  "customData": {"client_id": f"{name}-{turn}"}}, timeout=180)
+            took = time.perf_counter() - started
+            latencies.append(took)
+            if per_turn is not None:
+                per_turn[turn].append(took)
+            if not ack.get("ok"):
+                raise RuntimeError(f"{name}: {ack}")
+        await sio.disconnect()
+
+    return send
+
+
+def rest_sender(url: str, messages: int) -> Send:
+    async def send(name: str, index: int, latencies: list[float]) -> None:
+        async with aiohttp.ClientSession() as http:
+            for turn in range(messages):
+                started = time.perf_counter()
+                async with http.post(f"{url}/webhooks/rest/webhook", json={
+                        "sender": name, "message": MOOD[(turn + index) % len(MOOD)]},
+                        timeout=aiohttp.ClientTimeout(total=180)) as response:
+                    await response.json()
+                    if response.status != 200:
+                        raise RuntimeError(f"{name}: HTTP {response.status}")
+                latencies.append(time.perf_counter() - started)
+
+    return send
+
+
+def moodbot_model() -> Path:
+    """`rasa init`'s moodbot, trained once with Rasa's defaults (kept under models/moodbot/)."""
+    model = MOODBOT / "models"
+    found = sorted(model.glob("*.tar.gz")) if model.exists() else []
+    if found:
+        return found[-1]
+    shutil.rmtree(MOODBOT, ignore_errors=True)
+    MOODBOT.mkdir(parents=True)
+    print("making the stock moodbot (rasa init --no-prompt, Rasa's default config) ...", flush=True)
+    subprocess.run([str(Path(sys.executable).with_name("rasa")), "init", "--no-prompt", "--init-dir", str(MOODBOT)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, cwd=MOODBOT)
+    return sorted(model.glob("*.tar.gz"))[-1]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a server's workers), in MB."""
+    total = 0
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(c) for c in children)
+    return total / 1024
+
+
+async def measure(send: Send, levels: list[int], tag: str, name: str) -> dict[int, Level]:
+    await closed_loop(send, 2, f"{tag}-warm", [])  # first calls load lazily
+    out: dict[int, Level] = {}
+    for n in levels:
+        out[n] = await closed_loop(send, n, tag, [])
+        print(out[n].line(name), flush=True)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20, 50])
-    parser.add_argument("--messages", type=int, default=5, help="messages per shopper")
+    parser.add_argument("--messages", type=int, default=10, help="messages per shopper at each N")
+    parser.add_argument("--long", type=int, default=20, help="shoppers holding 50-turn conversations (0: skip)")
     args = parser.parse_args()
+
+    model = moodbot_model()
     with tempfile.TemporaryDirectory(prefix="shop-assist-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'shop.db'}"
+        work = Path(tmp)
+        port = free_port()
+        stock = subprocess.Popen(
+            [str(Path(sys.executable).with_name("rasa")), "run", "-i", "127.0.0.1", "--port", str(port),
+             "--model", str(model), "--credentials", str(MOODBOT / "credentials.yml")],
+            cwd=MOODBOT, stdout=open(work / "moodbot.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            problem = wait_ready([stock], [f"http://127.0.0.1:{port}/"], timeout=300)
+            if problem:
+                raise SystemExit(f"stock Rasa did not start: {problem}; see {work / 'moodbot.log'}")
+            print("stock Rasa (moodbot, REST) ...", flush=True)
+            base = asyncio.run(measure(rest_sender(f"http://127.0.0.1:{port}", args.messages), args.clients,
+                                       "stock", "stock Rasa 3.6.21 moodbot, REST"))
+            stock_rss = rss_mb(stock.pid)
+        finally:
+            stop([stock])
+        assert not answers(f"http://127.0.0.1:{port}/")
+
+        url = f"sqlite:///{work / 'shop.db'}"
         seed(make_engine(url))
-        print("starting actions, Rasa and the gateway ...", flush=True)
-        with running_stack(Path(tmp), url) as urls:
-            asyncio.run(run_level(urls.gateway, 1, 3, "warmup"))  # first calls load lazily
-            print("warm-up done; measuring", flush=True)
-            for n in args.clients:
-                asyncio.run(run_level(urls.gateway, n, args.messages, "run"))
+        print("full stack (gateway -> Rasa -> actions -> SQLite) ...", flush=True)
+        with running_stack(work, url, extra_env={"OUTREACH_SECONDS": "0"}) as urls:
+            ours = asyncio.run(measure(gateway_sender(urls.gateway, args.messages), args.clients,
+                                       "ours", "shop-assist through the gateway"))
+            per_turn: list[list[float]] = [[] for _ in range(50)]
+            if args.long:
+                asyncio.run(closed_loop(gateway_sender(urls.gateway, 50, per_turn), args.long, "long", []))
+            memory = {name: rss_mb(p.pid) for name, p in urls.procs.items()}
+
+    print("\n| | " + " | ".join(f"N={n} msg/s | N={n} p95" for n in args.clients) + " |")
+    print("|---|" + "---|---|" * len(args.clients))
+    for name, result in (("stock Rasa moodbot, REST", base), ("shop-assist through the gateway", ours)):
+        cells = " | ".join(f"{result[n].rate:.1f} | {pct(result[n].latencies, 95) * 1000:.0f} ms" for n in args.clients)
+        print(f"| {name} | {cells} |")
+    if 20 in base and 20 in ours:
+        print(f"\nat N=20: messages/s {ours[20].rate / base[20].rate:.2f}x stock (target >= 2), "
+              f"p95 {pct(ours[20].latencies, 95) / pct(base[20].latencies, 95):.2f}x stock (target <= 0.5)")
+    if args.long:
+        early = [x for turn in per_turn[:10] for x in turn]
+        late = [x for turn in per_turn[40:] for x in turn]
+        print(f"50-turn conversations, {args.long} at once: p95 turns 1-10 {pct(early, 95) * 1000:.0f} ms, "
+              f"turns 41-50 {pct(late, 95) * 1000:.0f} ms ({pct(late, 95) / pct(early, 95):.2f}x; target <= 1.10)")
+    print(f"resident memory: stock Rasa {stock_rss:.0f} MB; "
+          + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
+          + f"; full stack {sum(memory.values()):.0f} MB (target <= 2048 embedded)")
 
 
 if __name__ == "__main__":

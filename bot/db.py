@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
 
 from bot.settings import database_url
@@ -32,6 +32,26 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def ensure_database(url: str) -> bool:
+    """Create a PostgreSQL database that does not exist yet (`make run-scaled` on a fresh server).
+    True when it was created."""
+    target = make_url(url)
+    if not target.drivername.startswith("postgresql") or not target.database:
+        return False
+    server = create_engine(target.set(database="postgres"), future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": target.database}).first()
+            if exists:
+                return False
+            # A name cannot be a bound parameter; quote it as an identifier.
+            conn.execute(text(f"CREATE DATABASE {server.dialect.identifier_preparer.quote(target.database)}"))
+            return True
+    finally:
+        server.dispose()
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -108,10 +109,12 @@ def prepare_tracker_store(endpoints: dict[str, Any]) -> None:
     config = endpoints.get("tracker_store")
     if not config:
         return
-    from rasa.core.tracker_store import SQLTrackerStore  # slow import: only for the scaled shape
+    with warnings.catch_warnings():  # Rasa 3.6's own SQLAlchemy 2.0 deprecations: not ours to fix
+        warnings.simplefilter("ignore")
+        from rasa.core.tracker_store import SQLTrackerStore  # slow import: only for the scaled shape
 
-    settings = {k: v for k, v in config.items() if k != "type"}
-    SQLTrackerStore(domain=None, **settings).engine.dispose()
+        settings = {k: v for k, v in config.items() if k != "type"}
+        SQLTrackerStore(domain=None, **settings).engine.dispose()
 
 
 def plan(shape: Shape, workdir: Path) -> list[Server]:
@@ -234,7 +237,10 @@ def main() -> int:
         if problem:
             print(f"start-up failed: {problem}; see var/log/", file=sys.stderr)
             return 1
-        print(f"servers up in {time.monotonic() - started:.0f} s", flush=True)
+        up = time.monotonic() - started
+        since_make = os.environ.get("RUN_STARTED")  # set by `make run`: the whole set-up's time
+        total = f"; ready {time.time() - float(since_make):.0f} s after `make` started" if since_make else ""
+        print(f"step start    {up:6.1f} s{total}", flush=True)
         print(ready_banner(shape), flush=True)
         while all(p.poll() is None for p in procs):
             time.sleep(1)

@@ -20,13 +20,13 @@ from decimal import Decimal
 from typing import Optional
 
 from sqlalchemy import Column, DateTime, Integer, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, Session
 
 from bot import catalogue
 from bot.agents import DEMO_PASSWORD
 from bot.clock import utcnow
-from bot.db import get_engine
+from bot.db import ensure_database, get_engine
 from bot.models import (
     AfterSalesCase,
     Agent,
@@ -41,6 +41,7 @@ from bot.models import (
     TrackingEvent,
 )
 from bot.security import hash_password
+from bot.settings import database_url
 
 SEED = 20261111
 # Sample console logins (printed by `make run`); change them for a real shop.
@@ -391,7 +392,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--if-missing", action="store_true", help="keep a fresh existing shop")
     parser.add_argument("--max-age-hours", type=float, default=12.0)
+    parser.add_argument("--create-database", action="store_true", help="create DATABASE_URL's PostgreSQL database")
     args = parser.parse_args(argv)
+    if args.create_database and ensure_database(database_url()):
+        print(f"created the database of {make_url(database_url()).render_as_string(hide_password=True)}")
     engine = get_engine()
     when = seeded_at(engine)
     fresh = when is not None and utcnow() - when < timedelta(hours=args.max_age_hours)
