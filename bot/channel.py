@@ -23,9 +23,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import keys
+from bot import keys, rasa_speedups
 
 EXTERNAL_PREFIX = "EXTERNAL_"
+rasa_speedups.install()  # this module is what Rasa imports of ours at start-up
 # Appended to the replies when an action could not run: the gateway then keeps the message for a retry.
 ACTION_FAILED = {"action_failed": True}
 
