@@ -39,3 +39,21 @@ def test_bad_replies_fail_both_with_rasas_message(reply: dict) -> None:
         validate(reply, RemoteAction.action_response_format_spec())
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         validate_action_result(RemoteAction("x", None), reply)
+
+
+def test_events_resolve_to_the_class_rasas_own_walk_finds() -> None:
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    from bot import rasa_speedups
+
+    assert Event.resolve_by_type is rasa_speedups.resolve_by_type
+    for cls in all_subclasses(Event):
+        name = cls.type_name
+        assert Event.resolve_by_type(name) is rasa_speedups.rasa_resolve_by_type(name), name
+        assert Event.resolve_by_type(name) is rasa_speedups.rasa_resolve_by_type(name), f"{name}, kept"
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    assert Event.resolve_by_type("no_such_event", default=ActionExecuted) is ActionExecuted, "a default is not kept"
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError, match="Unknown event name"):
+        Event.resolve_by_type("no_such_event")
