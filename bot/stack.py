@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -28,6 +30,23 @@ class Urls:
     gateways: list[str]
     servers: list[Server]
     procs: dict[str, subprocess.Popen]
+    workdir: Path
+
+    # Fault tests kill, freeze and restart servers of a running stack.
+    def kill(self, name: str) -> None:
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def freeze(self, name: str, frozen: bool) -> None:
+        os.killpg(self.procs[name].pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
+    def restart(self, name: str, timeout: float = 240) -> None:
+        server = next(s for s in self.servers if s.name == name)
+        self.procs[name] = start(server, self.workdir)
+        problem = wait_ready([self.procs[name]], [server.health], timeout=timeout)
+        if problem:
+            raise RuntimeError(f"{name} did not come back: {problem}")
 
 
 @contextlib.contextmanager
@@ -53,6 +72,6 @@ def running_stack(workdir: Path, database_url: str, timeout: float = 240,
             raise RuntimeError(f"{problem}: see {workdir}")
         yield Urls(rasa=shape.rasa_urls[0], gateway=shape.gateway_urls[0],
                    actions=f"http://127.0.0.1:{shape.action_port}", rasas=shape.rasa_urls,
-                   gateways=shape.gateway_urls, servers=servers, procs=procs)
+                   gateways=shape.gateway_urls, servers=servers, procs=procs, workdir=workdir)
     finally:
         stop(list(procs.values()))

@@ -8,8 +8,6 @@ PostgreSQL restarting is tried on the scaled stack (test_scaled.py).
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from bot.db import make_engine
 from bot.models import ChatMessage
-from bot.run import start, wait_ready
 from bot.seed import seed
 from bot.stack import Urls, running_stack
 from tests.conftest import MODEL
@@ -44,17 +41,13 @@ class Faulty:
     workdir: Path
 
     def kill(self, name: str) -> None:
-        proc = self.urls.procs[name]
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        self.urls.kill(name)
 
     def restart(self, name: str) -> None:
-        server = next(s for s in self.urls.servers if s.name == name)
-        self.urls.procs[name] = start(server, self.workdir)
-        assert wait_ready([self.urls.procs[name]], [server.health], timeout=240) is None
+        self.urls.restart(name)
 
     def freeze(self, name: str, frozen: bool) -> None:
-        os.killpg(self.urls.procs[name].pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+        self.urls.freeze(name, frozen)
 
     def transcript(self, conversation_id: str) -> list[tuple[str, str, bool]]:
         with Session(self.engine) as s:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import time
 import uuid
@@ -32,7 +31,7 @@ from sqlalchemy.pool import NullPool
 from bot.db import make_engine
 from bot.gateway.rasa import servers_for
 from bot.models import ChatMessage
-from bot.run import answers, start, wait_ready
+from bot.run import answers
 from bot.seed import seed
 from bot.stack import Urls, running_stack
 from tests.conftest import MODEL
@@ -146,16 +145,12 @@ async def test_a_rasa_server_killed_mid_form_costs_nothing(scaled: Scaled) -> No
     async with Shopper(scaled.urls.gateways[0], "u1002") as shopper:
         await shopper.say("我要开发票")
         assert any("抬头" in t for t in shopper.texts()), shopper.texts()
-        proc = scaled.urls.procs[name]
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        scaled.urls.kill(name)
         assert not answers(own + "/")
         # The other Rasa takes the conversation; the form goes on from the tracker store.
         ack = await shopper.say("杭州小店科技有限公司")
         assert ack["ok"] and any("税号" in t for t in shopper.texts()), shopper.texts()
-    server = next(s for s in scaled.urls.servers if s.name == name)
-    scaled.urls.procs[name] = start(server, scaled.workdir)
-    assert wait_ready([scaled.urls.procs[name]], [server.health], timeout=240) is None
+    scaled.urls.restart(name)
 
 
 def postgres(action: str) -> None:
