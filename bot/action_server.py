@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Optional
+from typing import Any, Optional
 
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import keys
+from bot import keys, timing
 from bot.channel import bearer_ok
+from bot.db import get_engine
 from bot.settings import service_host
 
 
@@ -37,12 +39,25 @@ def build(token: str) -> Sanic:
     return app
 
 
+def install_timing() -> None:
+    """The action server's share of a message: running actions, and the database within."""
+    timing.time_database(get_engine())
+    run = ActionExecutor.run
+
+    async def timed_run(self: ActionExecutor, action_call: Any) -> Any:
+        return await timing.timed_async("run", run(self, action_call))
+
+    ActionExecutor.run = timed_run  # type: ignore[method-assign]
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     app = build(keys.get("INTERNAL_TOKEN"))
+    if timing.start("actions"):  # make bench: where a message's time goes
+        install_timing()
     app.run(service_host(), args.port, workers=1, access_log=False)
 
 

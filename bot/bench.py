@@ -28,11 +28,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import aiohttp
 import socketio
 
-from bot import identity, keys
+from bot import identity, keys, timing
 from bot.db import make_engine
 from bot.run import answers, stop, wait_ready
 from bot.seed import seed
@@ -145,12 +146,67 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
-async def measure(send: Send, levels: list[int], tag: str, name: str) -> dict[int, Level]:
+Counters = dict[str, dict[str, list[float]]]
+
+# Where a message's time goes, each part once: (label, [(role, stage, sign), ...]).
+STAGES: list[tuple[str, list[tuple[str, str, int]]]] = [
+    ("gateway (socket.io, checks, relaying)", [("gateway", "message", 1), ("gateway", "rasa", -1),
+                                               ("gateway", "database", -1)]),
+    ("gateway database", [("gateway", "database", 1)]),
+    ("gateway -> Rasa HTTP and queueing", [("gateway", "rasa", 1), ("rasa", "handle", -1)]),
+    ("Rasa tracker store", [("rasa", "tracker store", 1)]),
+    ("Rasa NLU", [("rasa", "nlu", 1)]),
+    ("Rasa policies", [("rasa", "policies", 1)]),
+    ("Rasa -> action server HTTP, JSON, queueing", [("rasa", "actions", 1), ("actions", "run", -1)]),
+    ("actions (code)", [("actions", "run", 1), ("actions", "database", -1)]),
+    ("actions database", [("actions", "database", 1)]),
+    ("Rasa other (events, responses, channel)", [("rasa", "handle", 1), ("rasa", "nlu", -1),
+                                                ("rasa", "policies", -1), ("rasa", "tracker store", -1),
+                                                ("rasa", "actions", -1)]),
+]
+
+
+def counted(before: Counters, after: Counters, role: str, stage: str) -> tuple[float, float]:
+    """How many times, and how many seconds, a stage ran between two readings."""
+    b = before.get(role, {}).get(stage, [0, 0.0])
+    a = after.get(role, {}).get(stage, [0, 0.0])
+    return a[0] - b[0], a[1] - b[1]
+
+
+def breakdown(before: Counters, after: Counters) -> list[str]:
+    """Milliseconds per message in each stage, from the servers' own clocks."""
+    messages, total = counted(before, after, "gateway", "message")
+    if not messages:
+        return ["  (no stage times: the servers wrote none)"]
+    lines = []
+    for label, parts in STAGES:
+        ms = sum(sign * counted(before, after, role, stage)[1] for role, stage, sign in parts) * 1000 / messages
+        lines.append(f"  {label:<44} {ms:7.1f} ms  {ms / (total * 1000 / messages):5.0%}")
+    predictions = counted(before, after, "rasa", "policies")[0] / messages
+    calls = counted(before, after, "rasa", "actions")[0] / messages
+    lines.append(f"  {'a message, gateway receipt to acknowledgement':<44} {total * 1000 / messages:7.1f} ms  "
+                 f"({predictions:.1f} policy predictions and {calls:.1f} action-server calls per message)")
+    return lines
+
+
+async def settled(folder: Optional[Path]) -> Counters:
+    """The servers' counters once they have written their last changes (every timing.WRITE_EVERY s)."""
+    if folder is None:
+        return {}
+    await asyncio.sleep(timing.WRITE_EVERY * 3)
+    return timing.read(folder)
+
+
+async def measure(send: Send, levels: list[int], tag: str, name: str,
+                  stages: Optional[Path] = None) -> dict[int, Level]:
     await closed_loop(send, 2, f"{tag}-warm", [])  # first calls load lazily
     out: dict[int, Level] = {}
     for n in levels:
+        before = await settled(stages)
         out[n] = await closed_loop(send, n, tag, [])
         print(out[n].line(name), flush=True)
+        if stages is not None:
+            print("\n".join(breakdown(before, await settled(stages))), flush=True)
     return out
 
 
@@ -184,9 +240,14 @@ def main() -> None:
         url = f"sqlite:///{work / 'shop.db'}"
         seed(make_engine(url))
         print("full stack (gateway -> Rasa -> actions -> SQLite) ...", flush=True)
-        with running_stack(work, url, extra_env={"OUTREACH_SECONDS": "0"}) as urls:
+        stages = work / "stages"
+        stages.mkdir()
+        with running_stack(work, url, extra_env={
+                "OUTREACH_SECONDS": "0", timing.ENV: str(stages),
+                # Closed-loop clients type faster than the 30/minute a shopper may: measure the bot, not the limiter.
+                "LIMIT_MESSAGE": "100000/minute"}) as urls:
             ours = asyncio.run(measure(gateway_sender(urls.gateway, args.messages), args.clients,
-                                       "ours", "shop-assist through the gateway"))
+                                       "ours", "shop-assist through the gateway", stages))
             per_turn: list[list[float]] = [[] for _ in range(50)]
             if args.long:
                 asyncio.run(closed_loop(gateway_sender(urls.gateway, 50, per_turn), args.long, "long", []))

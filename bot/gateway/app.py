@@ -25,7 +25,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import agents, keys
+from bot import agents, keys, timing
+from bot.db import get_engine
 from bot.gateway.console import AgentConsole
 from bot.gateway.demo import DemoTokens
 from bot.gateway.identities import Identities
@@ -64,6 +65,8 @@ class Gateway:
         self.registers = Registers(self)
         self.queue_watch = QueueWatch(self)
         self.demo = None if is_production() else DemoTokens(self)
+        if timing.start("gateway"):  # make bench: where a message's time goes
+            timing.time_database(get_engine())
         starlette = Starlette(
             routes=[
                 Route("/", lambda r: self.page("index.html")),

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot import conversations as conv
+from bot import timing
 from bot.gateway import rasa
 from bot.gateway.identities import Identity
 from bot.gateway.locks import KeyedLocks
@@ -169,8 +170,9 @@ class ShopperChannel:
         client_id = custom.get("client_id") if isinstance(custom.get("client_id"), str) else None
         client_id = client_id[:64] if client_id else None
         try:
-            async with self.locks.hold(who.conversation_id):
-                return await self._handle(who, text.strip(), lang, client_id)
+            with timing.timed("message"):
+                async with self.locks.hold(who.conversation_id):
+                    return await self._handle(who, text.strip(), lang, client_id)
         except (DBAPIError, RedisError) as exc:
             # The database or Redis is restarting: the widget keeps the message and sends it again.
             log.warning("could not take a message of %s: %s", who.conversation_id, exc)
@@ -257,7 +259,8 @@ class ShopperChannel:
         """
         room = shopper_room(conversation_id)
         await self.g.sio.emit("typing", {"on": True, "role": "bot"}, room=room)
-        asking = asyncio.ensure_future(rasa.ask(self.g.http, conversation_id, text, {"language": lang}))
+        asking = asyncio.ensure_future(timing.timed_async("rasa", rasa.ask(
+            self.g.http, conversation_id, text, {"language": lang})))
         try:
             try:
                 replies = await asyncio.wait_for(asyncio.shield(asking), NOTICE_SECONDS)
