@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -197,14 +198,41 @@ async def settled(folder: Optional[Path]) -> Counters:
     return timing.read(folder)
 
 
-async def measure(send: Send, levels: list[int], tag: str, name: str,
-                  stages: Optional[Path] = None) -> dict[int, Level]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        p = pending.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pending.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
+        except OSError:
+            continue
+    return total
+
+
+def cpu_line(before: dict[str, float], pids: dict[str, int], level: Level) -> str:
+    """Each process's CPU per message and its share of one core: which one holds the rest back."""
+    parts = []
+    for name, pid in pids.items():
+        used = cpu_seconds(pid) - before[name]
+        parts.append(f"{name} {used * 1000 / len(level.latencies):.1f} ms ({used / level.wall:.0%} of a core)")
+    return "  CPU per message: " + ", ".join(parts)
+
+
+async def measure(send: Send, levels: list[int], tag: str, name: str, stages: Optional[Path] = None,
+                  pids: Optional[dict[str, int]] = None) -> dict[int, Level]:
     await closed_loop(send, 2, f"{tag}-warm", [])  # first calls load lazily
     out: dict[int, Level] = {}
     for n in levels:
         before = await settled(stages)
+        cpu = {k: cpu_seconds(pid) for k, pid in (pids or {}).items()}
         out[n] = await closed_loop(send, n, tag, [])
         print(out[n].line(name), flush=True)
+        if pids:
+            print(cpu_line(cpu, pids, out[n]), flush=True)
         if stages is not None:
             print("\n".join(breakdown(before, await settled(stages))), flush=True)
     return out
@@ -231,7 +259,7 @@ def main() -> None:
                 raise SystemExit(f"stock Rasa did not start: {problem}; see {work / 'moodbot.log'}")
             print("stock Rasa (moodbot, REST) ...", flush=True)
             base = asyncio.run(measure(rest_sender(f"http://127.0.0.1:{port}", args.messages), args.clients,
-                                       "stock", "stock Rasa 3.6.21 moodbot, REST"))
+                                       "stock", "stock Rasa 3.6.21 moodbot, REST", pids={"rasa": stock.pid}))
             stock_rss = rss_mb(stock.pid)
         finally:
             stop([stock])
@@ -247,7 +275,8 @@ def main() -> None:
                 # Closed-loop clients type faster than the 30/minute a shopper may: measure the bot, not the limiter.
                 "LIMIT_MESSAGE": "100000/minute"}) as urls:
             ours = asyncio.run(measure(gateway_sender(urls.gateway, args.messages), args.clients,
-                                       "ours", "shop-assist through the gateway", stages))
+                                       "ours", "shop-assist through the gateway", stages,
+                                       {name: p.pid for name, p in urls.procs.items()}))
             per_turn: list[list[float]] = [[] for _ in range(50)]
             if args.long:
                 asyncio.run(closed_loop(gateway_sender(urls.gateway, 50, per_turn), args.long, "long", []))

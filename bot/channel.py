@@ -89,6 +89,7 @@ class GatewayInput(RestInput):
                 await message.output_channel.send_custom_json(message.sender_id, ACTION_FAILED)
 
         blueprint = super().blueprint(watched)
+        blueprint.after_server_stop(lambda app, loop: rasa_speedups.close_sessions())
 
         @blueprint.middleware("request")
         async def authorise(request: Request) -> Optional[HTTPResponse]:

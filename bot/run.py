@@ -107,7 +107,7 @@ def rasa_endpoints(shape: Shape) -> dict[str, Any]:
 def prepare_tracker_store(endpoints: dict[str, Any]) -> None:
     """Create Rasa's tracker tables once, before several Rasa servers start and race to."""
     config = endpoints.get("tracker_store")
-    if not config:
+    if not config or config.get("type") != "SQL":
         return
     with warnings.catch_warnings():  # Rasa 3.6's own SQLAlchemy 2.0 deprecations: not ours to fix
         warnings.simplefilter("ignore")

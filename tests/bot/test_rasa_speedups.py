@@ -57,3 +57,45 @@ def test_events_resolve_to_the_class_rasas_own_walk_finds() -> None:
     assert Event.resolve_by_type("topic") is None
     with pytest.raises(ValueError, match="Unknown event name"):
         Event.resolve_by_type("no_such_event")
+
+
+def test_endpoint_calls_keep_one_session_and_connection() -> None:
+    """Two calls to the action server go over one kept connection, with the endpoint's headers."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_speedups import close_sessions
+
+    seen: list[tuple[object, str]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        seen.append((request.transport.get_extra_info("peername") if request.transport else None,
+                     request.headers.get("Authorization", "")))
+        return web.json_response({"events": [], "responses": []})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t"})
+        try:
+            assert await endpoint.request(json={"a": 1}) == {"events": [], "responses": []}
+            assert await endpoint.request(json={"a": 2}) == {"events": [], "responses": []}
+            async with endpoint.session() as first, endpoint.session() as second:
+                assert first is second and not first.closed
+        finally:
+            await close_sessions()
+            await runner.cleanup()
+        async with endpoint.session() as after:  # closed ones are replaced
+            assert not after.closed
+        await close_sessions()
+
+    asyncio.run(scenario())
+    assert len(seen) == 2 and seen[0][0] == seen[1][0]  # same client address and port: one connection
+    assert seen[0][1] == "Bearer t"

@@ -1,0 +1,106 @@
+"""The embedded tracker store keeps live trackers, and answers what Rasa's in-memory store answers."""
+
+import asyncio
+from pathlib import Path
+
+import yaml
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.settings import ROOT
+from bot.tracker_store import LiveTrackerStore
+
+DOMAIN = Domain.from_yaml("""
+version: "3.1"
+intents: [greet]
+slots:
+  language:
+    type: categorical
+    values: [zh, en]
+    initial_value: zh
+    influence_conversation: false
+    mappings: [{type: custom}]
+""")
+
+
+def conversation(store: TrackerStore, sender: str, turns: int) -> DialogueStateTracker:
+    async def run() -> DialogueStateTracker:
+        tracker = await store.get_or_create_tracker(sender)
+        for turn in range(turns):
+            tracker.update(UserUttered(f"hi {turn}", {"name": "greet", "confidence": 1.0}))
+            tracker.update(SlotSet("language", "en" if turn % 2 else "zh"))
+            tracker.update(ActionExecuted("utter_greet"))
+            tracker.update(ActionExecuted("action_listen"))
+            await store.save(tracker)
+            tracker = await store.retrieve(sender)  # type: ignore[assignment]
+        return tracker
+
+    return asyncio.run(run())
+
+
+def dump(tracker: DialogueStateTracker) -> list[dict]:
+    return [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in tracker.events]
+
+
+def test_the_next_message_continues_the_same_tracker() -> None:
+    store = LiveTrackerStore(DOMAIN)
+    tracker = conversation(store, "a", 3)
+    again = asyncio.run(store.retrieve("a"))
+    assert again is tracker  # no JSON read back
+    assert store.store == {}  # nor written
+    assert again.get_slot("language") == "zh"
+
+
+def test_it_answers_as_rasas_own_store() -> None:
+    ours, rasas = LiveTrackerStore(DOMAIN), InMemoryTrackerStore(DOMAIN)
+    a, b = conversation(ours, "a", 5), conversation(rasas, "a", 5)
+    assert dump(a) == dump(b) and a.current_slot_values() == b.current_slot_values()
+    assert asyncio.run(ours.keys()) == ["a"]
+
+
+def test_what_was_not_saved_is_dropped() -> None:
+    store = LiveTrackerStore(DOMAIN)
+    tracker = conversation(store, "a", 2)
+    saved = dump(tracker)
+    tracker.update(UserUttered("half-handled", {"name": "greet", "confidence": 1.0}))
+    tracker.update(SlotSet("language", "en"))  # Rasa failed before saving
+    again = asyncio.run(store.retrieve("a"))
+    assert dump(again) == saved and again.get_slot("language") == "en"  # the last saved turn had set en
+    assert again.latest_message.text == "hi 1"
+
+
+def test_old_conversations_are_written_out_and_read_back() -> None:
+    store = LiveTrackerStore(DOMAIN, live_trackers=2)
+    first = dump(conversation(store, "a", 3))
+    conversation(store, "b", 1)
+    conversation(store, "c", 1)
+    assert list(store.live) == ["b", "c"] and list(store.store) == ["a"]
+    back = asyncio.run(store.retrieve("a"))
+    assert dump(back) == first
+    assert sorted(asyncio.run(store.keys())) == ["a", "b", "c"]
+
+
+def test_only_the_last_session_is_returned_as_rasa_does() -> None:
+    def two_sessions(store: TrackerStore) -> DialogueStateTracker:
+        tracker = conversation(store, "s", 2)
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        asyncio.run(store.save(tracker))
+        return asyncio.run(store.retrieve("s"))
+
+    ours, rasas = two_sessions(LiveTrackerStore(DOMAIN)), two_sessions(InMemoryTrackerStore(DOMAIN))
+    assert dump(ours) == dump(rasas) and len(dump(ours)) == 3
+
+
+def test_rasa_loads_it_from_endpoints_yml() -> None:
+    """Rasa falls back to its own store, silently, when it cannot import the one named."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]
+    store = TrackerStore.create(EndpointConfig.from_dict(config), DOMAIN)
+    inner = getattr(store, "_tracker_store", store)
+    inner = getattr(inner, "_tracker_store", inner)
+    assert isinstance(inner, LiveTrackerStore), type(inner)
+    assert Path(ROOT / "bot" / "tracker_store.py").exists()
