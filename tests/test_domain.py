@@ -39,3 +39,30 @@ def test_every_response_is_used_and_every_used_response_exists() -> None:
     assert not unused, f"responses nothing sends: {sorted(unused)}"
     missing = (sent | built | in_dialogue) - set(DOMAIN)
     assert not missing, f"responses sent but not in the domain: {sorted(missing)}"
+
+
+def test_actions_that_read_the_domain_are_sent_it() -> None:
+    """Rasa sends its domain only to actions marked `send_domain` (enable_selective_domain):
+    rasa-sdk's form validation needs it, and every other action must not read it."""
+    import importlib
+    import inspect
+
+    from rasa_sdk import FormValidationAction
+
+    endpoint = yaml.safe_load((ROOT / "endpoints.yml").read_text())["action_endpoint"]
+    assert endpoint["enable_selective_domain"] is True
+    marked = set()
+    for file in sorted((ROOT / "domain").glob("*.yml")):
+        for entry in yaml.safe_load(file.read_text()).get("actions", []):
+            if isinstance(entry, dict):
+                marked |= {name for name, options in entry.items() if (options or {}).get("send_domain")}
+    forms = set()
+    for path in sorted((ROOT / "actions").glob("*.py")):
+        module = importlib.import_module(f"actions.{path.stem}")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (cls.__module__ == module.__name__ and FormValidationAction in cls.__mro__
+                    and not inspect.isabstract(cls)):
+                forms.add(cls().name())
+    assert forms and forms == marked
+    reading = re.findall(r"domain\[|domain\.get\(", ACTION_CODE)
+    assert not reading, "an action reading the domain must be marked send_domain"

@@ -99,3 +99,39 @@ def test_endpoint_calls_keep_one_session_and_connection() -> None:
     asyncio.run(scenario())
     assert len(seen) == 2 and seen[0][0] == seen[1][0]  # same client address and port: one connection
     assert seen[0][1] == "Bearer t"
+
+
+def test_kept_past_states_equal_rasas_and_are_each_callers_own() -> None:
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot import rasa_speedups
+    from bot.settings import ROOT
+
+    domain = Domain.load(str(ROOT / "domain"))
+    tracker = DialogueStateTracker.from_events("s", [
+        ActionExecuted("action_listen"),
+        UserUttered("开发票", {"name": "request_invoice", "confidence": 1.0}),
+        SlotSet("language", "zh"),
+        ActionExecuted("invoice_form"), ActiveLoop("invoice_form"), SlotSet("requested_slot", "order_id"),
+        ActionExecuted("action_listen"),
+        UserUttered("P20261111001", {"name": "inform", "confidence": 1.0}, [{"entity": "order_id",
+                                                                             "value": "P20261111001"}]),
+        ActionExecuted("invoice_form"), SlotSet("order_id", "P20261111001"),
+    ], domain.slots)
+    rule_only = {"slots": ["requested_slot"], "loops": ["invoice_form"]}
+    for omit in (False, True):
+        for ignore in (False, True):
+            flags = {"omit_unset_slots": omit, "ignore_rule_only_turns": ignore, "rule_only_data": rule_only}
+            rasas = rasa_speedups.rasa_past_states(tracker, domain, **flags)
+            first = rasa_speedups.past_states(tracker, domain, **flags)
+            assert first == rasas and len(first) >= 3
+            first[-1].pop("user", None)  # a featurizer dropping the text: not seen by the next caller
+            assert rasa_speedups.past_states(tracker, domain, **flags) == rasas
+    before = rasa_speedups.past_states(tracker, domain)
+    tracker.update(UserUttered("hi", {"name": "greet", "confidence": 1.0}))  # new events: computed again
+    tracker.update(ActionExecuted("utter_greet"))
+    after = rasa_speedups.past_states(tracker, domain)
+    assert after == rasa_speedups.rasa_past_states(tracker, domain) and after != before
+    assert DialogueStateTracker.past_states is rasa_speedups.past_states  # installed by the channel import
