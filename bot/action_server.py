@@ -21,8 +21,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import keys, timing
-from bot.channel import bearer_ok
 from bot.db import get_engine
+from bot.keys import bearer_ok
 from bot.settings import service_host
 
 

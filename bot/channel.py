@@ -11,7 +11,6 @@ that is whose orders the bot reads, so every request must carry
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import keys, rasa_speedups, rasa_timing, timing
+from bot.keys import bearer_ok
 
 EXTERNAL_PREFIX = "EXTERNAL_"
 rasa_speedups.install()  # this module is what Rasa imports of ours at start-up
@@ -50,13 +50,6 @@ class _ActionFailureWatch(logging.Handler):
 _FAILURE_LINES = ("Encountered an exception while running action", "Failed to run custom action")
 _WATCHED = ("rasa.core.processor", "rasa.core.actions.action")
 _watch = _ActionFailureWatch(level=logging.ERROR)
-
-
-def bearer_ok(header: Optional[str], token: str) -> bool:
-    """Constant-time check of an `Authorization: Bearer …` header."""
-    if not header or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[len("Bearer "):].encode(), token.encode())
 
 
 class GatewayInput(RestInput):

@@ -9,15 +9,24 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 import sys
+from typing import Optional
 
 from bot.settings import ROOT
 
 NAMES = ("GATEWAY_SECRET", "SHOPPER_TOKEN_SECRET", "INTERNAL_TOKEN")
 KEY_DIR = ROOT / "var" / "keys"
 MIN_LENGTH = 32  # a shorter secret set by hand is refused rather than used
+
+
+def bearer_ok(header: Optional[str], token: str) -> bool:
+    """Constant-time check of an `Authorization: Bearer …` header."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer "):].encode(), token.encode())
 
 
 def _generated(name: str) -> str:
