@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -42,8 +43,9 @@ import aiohttp
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
@@ -53,9 +55,9 @@ _event_classes: dict[str, type[Event]] = {}
 IDLE_CONNECTION_SECONDS = 4.0
 _sessions: dict[tuple[int, int], aiohttp.ClientSession] = {}
 rasa_past_states = DialogueStateTracker.past_states
-# A message's predictions reuse them; 64 covers the conversations a busy Rasa handles at once.
-PAST_STATES_KEPT = 64
-_past_states: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], list[State]]] = OrderedDict()
+# Paused replays: about three per conversation (the policies' flags), for the conversations most recently active.
+FOLDS_KEPT = 3 * 1000
+_folds: OrderedDict[tuple[Any, ...], _Fold] = OrderedDict()
 
 
 @lru_cache(maxsize=1)
@@ -90,27 +92,71 @@ def resolve_by_type(type_name: str, default: Optional[type[Event]] = None) -> Op
     return found
 
 
+@dataclass
+class _Fold:
+    """Domain.states_for_tracker_history's loop, paused after `applied` (the applied events seen so far)."""
+
+    applied: list[Event]
+    replay: DialogueStateTracker  # the tracker rebuilt from `applied`
+    states: list[State] = field(default_factory=list)  # one per action in `applied`
+    last_ml_action: Any = None
+    turn_was_hidden: bool = False
+
+
+def _visit(domain: Domain, fold: _Fold, tracker: DialogueStateTracker, hide_rule_turn: bool,
+           omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: Optional[dict[str, Any]]) -> None:
+    """One turn of Domain.states_for_tracker_history (Rasa 3.6.21), step for step."""
+    if ignore_rule_only_turns:
+        if not fold.turn_was_hidden:
+            fold.last_ml_action = domain._get_prev_action_sub_state(tracker)
+        if not tracker.followup_action and not tracker.latest_action_name == tracker.active_loop_name:
+            fold.turn_was_hidden = hide_rule_turn
+        if fold.turn_was_hidden:
+            return
+    state = domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if fold.states:
+            domain._substitute_rule_only_user_input(state, fold.states[-1])
+        if fold.last_ml_action:
+            state[PREVIOUS_ACTION] = fold.last_ml_action
+    fold.states.append(domain._clean_state(state))
+
+
 def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
                 ignore_rule_only_turns: bool = False, rule_only_data: Optional[dict[str, Any]] = None) -> list[State]:
-    """DialogueStateTracker.past_states, computed once for the same events, domain and flags."""
-    events = tuple(self.events)
+    """DialogueStateTracker.past_states, continuing from where the last call for this conversation stopped.
+
+    Rasa replays every applied event from the start; the events a conversation
+    already had give the same states, so only the new ones are replayed. When
+    the applied events are not the last ones plus new ones (a form's earlier
+    turns undone, a rewind), it starts over, as Rasa does.
+    """
+    applied = self.applied_events()
     # RulePolicy passes a new rule_only_data dict (of name lists) each call: its content is the key.
     rule_only = tuple(sorted((k, tuple(v)) for k, v in rule_only_data.items())) if rule_only_data else None
-    key = (id(domain), rule_only, omit_unset_slots, ignore_rule_only_turns, self.is_rule_tracker,
-           tuple(map(id, events)))
-    kept = _past_states.get(key)
-    if kept is None:
-        states = rasa_past_states(self, domain, omit_unset_slots=omit_unset_slots,
-                                  ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data)
-        # Holding the events and the domain keeps their ids from being reused while kept.
-        kept = ((events, domain), states)
-        _past_states[key] = kept
-        while len(_past_states) > PAST_STATES_KEPT:
-            _past_states.popitem(last=False)
-    else:
-        _past_states.move_to_end(key)
-    # Featurizers edit the last state in place (dropping text or intent): each caller gets its own dicts.
-    return [{name: dict(sub_state) for name, sub_state in state.items()} for state in kept[1]]
+    key = (self.sender_id, id(domain), rule_only, omit_unset_slots, ignore_rule_only_turns, self.is_rule_tracker)
+    fold = _folds.get(key)
+    seen = len(fold.applied) if fold else 0
+    if fold is None or seen > len(applied) or any(a is not b for a, b in zip(fold.applied, applied, strict=False)):
+        fold = _Fold(applied=[], replay=self.init_copy())
+        seen = 0
+    flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    for event in applied[seen:]:
+        if isinstance(event, ActionExecuted):
+            _visit(domain, fold, fold.replay, event.hide_rule_turn, *flags)
+        fold.replay.update(event)
+        fold.applied.append(event)
+    _folds[key] = fold
+    _folds.move_to_end(key)
+    while len(_folds) > FOLDS_KEPT:
+        _folds.popitem(last=False)
+    # The state now (Rasa's last yield), on a copy: the next event may come before it.
+    now = _Fold(applied=[], replay=fold.replay, states=fold.states[:], last_ml_action=fold.last_ml_action,
+                turn_was_hidden=fold.turn_was_hidden)
+    _visit(domain, now, fold.replay, False, *flags)
+    # Featurizers edit states in place (dropping text or intent): each caller gets its own dicts.
+    return [{name: dict(sub_state) for name, sub_state in state.items()} for state in now.states]
 
 
 class _KeptSession:
