@@ -37,6 +37,7 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Optional
 
 import aiohttp
@@ -45,7 +46,16 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
@@ -58,6 +68,8 @@ rasa_past_states = DialogueStateTracker.past_states
 # Paused replays: about three per conversation (the policies' flags), for the conversations most recently active.
 FOLDS_KEPT = 3 * 1000
 _folds: OrderedDict[tuple[Any, ...], _Fold] = OrderedDict()
+rasa_applied_events = DialogueStateTracker.applied_events
+_applied: OrderedDict[str, _Applied] = OrderedDict()
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +133,54 @@ def _visit(domain: Domain, fold: _Fold, tracker: DialogueStateTracker, hide_rule
         if fold.last_ml_action:
             state[PREVIOUS_ACTION] = fold.last_ml_action
     fold.states.append(domain._clean_state(state))
+
+
+@dataclass
+class _Applied:
+    """DialogueStateTracker.applied_events's loop, paused after `seen` events."""
+
+    seen: list[Event]
+    loop_names: list[str]
+    applied: list[Event] = field(default_factory=list)
+
+
+def applied_events(self: DialogueStateTracker) -> list[Event]:
+    """DialogueStateTracker.applied_events, continuing from the last call for this conversation.
+
+    Rasa's loop runs over every event each time (and copies the list it builds
+    for each form turn): O(turns) per call, several calls per prediction. Its
+    outcome for an event depends on the events before it and on the names of
+    all the conversation's forms, so the paused loop is continued while the
+    events start with the ones seen and the form names are the same; else it
+    starts over.
+    """
+    events = self.events
+    loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
+    kept = _applied.get(self.sender_id)
+    if (kept is None or kept.loop_names != loop_names or len(kept.seen) > len(events)
+            or any(a is not b for a, b in zip(kept.seen, events, strict=False))):
+        kept = _Applied(seen=[], loop_names=loop_names)
+    applied = kept.applied
+    for event in islice(events, len(kept.seen), None):
+        # Rasa 3.6.21's loop body, step for step.
+        if isinstance(event, Restarted | SessionStarted):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            self._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            self._undo_till_previous(UserUttered, applied)
+            self._undo_till_previous(ActionExecuted, applied)
+        elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
+              and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)):
+            self._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+        kept.seen.append(event)
+    _applied[self.sender_id] = kept
+    _applied.move_to_end(self.sender_id)
+    while len(_applied) > FOLDS_KEPT:
+        _applied.popitem(last=False)
+    return list(applied)
 
 
 def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
@@ -196,4 +256,5 @@ def install() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
