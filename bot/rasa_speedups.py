@@ -28,6 +28,13 @@ depends only on the events, the domain and its flags, so the last answers
 are kept, keyed by those (the event objects themselves are held, so an id
 is never reused while kept), and each caller gets its own copy to change.
 
+Last, each call to the action server carried every event of the
+conversation (Rasa encodes them, rasa-sdk parses them): the action server
+is sent the events of the last ACTION_HISTORY_TURNS shopper messages, and
+further back to where the active form started. Actions read history only
+that far back (misunderstandings in a row, what was said since the form
+began); slots and the latest message come whole, as before.
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
@@ -41,6 +48,7 @@ from itertools import islice
 from typing import Any, Optional
 
 import aiohttp
+import rasa
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
@@ -56,7 +64,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
     UserUttered,
 )
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 rasa_resolve_by_type = Event.resolve_by_type
@@ -64,6 +72,9 @@ _event_classes: dict[str, type[Event]] = {}
 # Below Sanic's default KEEP_ALIVE_TIMEOUT (5 s), so a connection the server is about to close is not reused.
 IDLE_CONNECTION_SECONDS = 4.0
 _sessions: dict[tuple[int, int], aiohttp.ClientSession] = {}
+rasa_action_call_format = RemoteAction._action_call_format
+# Shopper messages of history sent to the action server (more when the active form started earlier).
+ACTION_HISTORY_TURNS = 10
 rasa_past_states = DialogueStateTracker.past_states
 # Paused replays: about three per conversation (the policies' flags), for the conversations most recently active.
 FOLDS_KEPT = 3 * 1000
@@ -252,8 +263,39 @@ async def close_sessions() -> None:
         await _sessions.pop(key).close()
 
 
+def recent_events(tracker: DialogueStateTracker) -> list[Event]:
+    """The last ACTION_HISTORY_TURNS shopper messages' events, and back to the message that started
+    the active form."""
+    events = tracker.events
+    form = tracker.active_loop_name
+    form_started = False  # its activation seen: what remains is the message that started it
+    users = taken = 0
+    for event in reversed(events):
+        if users >= ACTION_HISTORY_TURNS and form is None:
+            break
+        taken += 1
+        if isinstance(event, UserUttered):
+            users += 1
+            if form_started:
+                form = None
+        elif form is not None and isinstance(event, ActiveLoop) and event.name == form:
+            form_started = True
+    return list(islice(events, len(events) - taken, None))
+
+
+def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> dict[str, Any]:
+    """RemoteAction._action_call_format, with the recent events only (recent_events)."""
+    state = tracker.current_state(EventVerbosity.NONE)
+    state["events"] = [event.as_dict() for event in recent_events(tracker)]
+    call = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        call["domain"] = domain.as_dict()
+    return call
+
+
 def install() -> None:
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
+    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]

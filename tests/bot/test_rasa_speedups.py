@@ -190,3 +190,52 @@ def test_kept_past_states_equal_rasas_and_are_each_callers_own() -> None:
     after = rasa_speedups.past_states(tracker, domain)
     assert after == rasa_speedups.rasa_past_states(tracker, domain) and after != before
     assert DialogueStateTracker.past_states is rasa_speedups.past_states  # installed by the channel import
+
+
+def test_the_action_server_gets_the_recent_history_and_the_same_answers() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa_sdk import Tracker
+
+    from actions.handoff import fallbacks_in_a_row
+    from actions.orders import user_texts_since
+    from bot import policy, rasa_speedups
+    from bot.settings import ROOT
+
+    assert policy.FALLBACKS_BEFORE_PERSON < rasa_speedups.ACTION_HISTORY_TURNS  # actions see far enough back
+    domain = Domain.load(str(ROOT / "domain"))
+    action = RemoteAction("action_handle_fallback", EndpointConfig("http://x", enable_selective_domain=True))
+
+    def turn(text: str, intent: str) -> list:
+        return [UserUttered(text, {"name": intent, "confidence": 1.0}), ActionExecuted("utter_x"),
+                ActionExecuted("action_listen")]
+
+    short = DialogueStateTracker.from_events("s", [ActionExecuted("action_listen"), *turn("hi", "greet")],
+                                             domain.slots)
+    ours = rasa_speedups.action_call_format(action, short, domain)
+    assert ours == rasa_speedups.rasa_action_call_format(action, short, domain)  # short: nothing left out
+    assert "domain" not in ours  # selective: only for actions marked send_domain
+
+    events = [ActionExecuted("action_listen"), SlotSet("language", "en")]
+    for i in range(30):
+        events += turn(f"chat {i}", "greet")
+    events += [UserUttered("开发票", {"name": "request_invoice", "confidence": 1.0}),
+               ActionExecuted("invoice_form"), ActiveLoop("invoice_form"), ActionExecuted("action_listen")]
+    for i in range(12):  # a long form: it stays active
+        events += [UserUttered(f"急 {i}" if i == 0 else f"form {i}", {"name": "inform", "confidence": 1.0}),
+                   ActionExecuted("invoice_form"), ActionExecuted("action_listen")]
+    events += turn("???", "nlu_fallback") + turn("?!", "nlu_fallback")
+    long = DialogueStateTracker.from_events("s", events, domain.slots)
+    sent = rasa_speedups.action_call_format(action, long, domain)["tracker"]
+    whole = rasa_speedups.rasa_action_call_format(action, long, domain)["tracker"]
+    assert len(sent["events"]) < len(whole["events"]) - 60
+    assert {k: v for k, v in sent.items() if k != "events"} == {k: v for k, v in whole.items() if k != "events"}
+    assert sent["events"][0]["event"] == "user" and sent["events"][0]["text"] == "开发票"  # back to the form's start
+    recent, full = Tracker.from_dict(sent), Tracker.from_dict(whole)
+    assert fallbacks_in_a_row(recent) == fallbacks_in_a_row(full) == 2
+    assert user_texts_since(recent, "invoice_form") == user_texts_since(full, "invoice_form")
+    assert user_texts_since(recent, "invoice_form")[:2] == ["开发票", "急 0"]
+    assert recent.get_slot("language") == "en"  # slots come whole, whatever the history sent
