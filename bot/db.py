@@ -11,14 +11,19 @@ from functools import lru_cache
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.settings import database_url
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # SQLAlchemy 1.4 opens a new connection (and sets the pragmas again) for every
+        # transaction on a database file; a pool keeps them, as SQLAlchemy 2.0 does.
+        in_memory = make_url(url).database in (None, "", ":memory:")
         engine = create_engine(
-            url, future=True, connect_args={"check_same_thread": False, "timeout": 30}
+            url, future=True, connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if in_memory else {"poolclass": QueuePool}),
         )
 
         @event.listens_for(engine, "connect")

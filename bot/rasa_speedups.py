@@ -52,7 +52,7 @@ import rasa
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -226,8 +226,9 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     now = _Fold(applied=[], replay=fold.replay, states=fold.states[:], last_ml_action=fold.last_ml_action,
                 turn_was_hidden=fold.turn_was_hidden)
     _visit(domain, now, fold.replay, False, *flags)
-    # Featurizers edit states in place (dropping text or intent): each caller gets its own dicts.
-    return [{name: dict(sub_state) for name, sub_state in state.items()} for state in now.states]
+    # Featurizers drop the text or the intent from states' user part in place (the only part any
+    # caller changes): each caller gets its own states and user parts.
+    return [{**state, USER: dict(state[USER])} if USER in state else dict(state) for state in now.states]
 
 
 class _KeptSession:

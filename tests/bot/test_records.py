@@ -103,3 +103,20 @@ def test_order_numbers_are_unique(any_engine: Engine) -> None:
     _build(any_engine)
     with pytest.raises(IntegrityError), Session(any_engine, future=True) as s, s.begin():
         s.add(Order(order_no="800000000001", shopper_id="b2", status="paid", address="a", phone="1", total=1))
+
+
+def test_sqlite_files_keep_their_connections_with_the_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text as sql
+    from sqlalchemy.pool import QueuePool
+
+    from bot.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+    assert isinstance(engine.pool, QueuePool)  # not a new connection per transaction
+    for _ in range(3):
+        with engine.connect() as conn:
+            assert conn.execute(sql("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(sql("PRAGMA journal_mode")).scalar() == "wal"
+    assert engine.pool.checkedin() == 1  # the one connection, kept
+    engine.dispose()
+    assert make_engine("sqlite://").pool.__class__.__name__ == "SingletonThreadPool"  # in memory: one database
