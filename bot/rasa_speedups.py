@@ -41,7 +41,9 @@ Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+import copy
+import dataclasses
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -80,6 +82,8 @@ rasa_past_states = DialogueStateTracker.past_states
 FOLDS_KEPT = 3 * 1000
 _folds: OrderedDict[tuple[Any, ...], _Fold] = OrderedDict()
 rasa_applied_events = DialogueStateTracker.applied_events
+rasa_copy = DialogueStateTracker.copy
+_copies: OrderedDict[tuple[Any, ...], _Copied] = OrderedDict()
 _applied: OrderedDict[str, _Applied] = OrderedDict()
 
 
@@ -294,10 +298,55 @@ def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain
     return call
 
 
+@dataclass
+class _Copied:
+    """DialogueStateTracker.copy's replay, paused after `seen` events."""
+
+    seen: list[Event]
+    replay: DialogueStateTracker
+
+
+def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A tracker in the same state, sharing nothing a caller may change: events, slots, form state."""
+    clone = copy.copy(tracker)
+    clone.events = deque(tracker.events, maxlen=tracker.events.maxlen)
+    slots = type(tracker.slots)()
+    slots.update({name: copy.copy(slot) for name, slot in tracker.slots.items()})
+    clone.slots = slots
+    clone.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else None
+    clone.latest_action = dict(tracker.latest_action) if tracker.latest_action is not None else None
+    return clone
+
+
+def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
+    """DialogueStateTracker.copy (a new tracker replaying every event), continuing the last copy's replay.
+
+    Rasa copies the tracker before each action it runs, replaying the whole
+    conversation each time. The replay of the events seen is kept per
+    conversation and continued with the new ones while the events start with
+    those seen; the copy handed out is a clone of it.
+    """
+    events = self.events
+    key = (self.sender_id, self.is_rule_tracker, self._max_event_history, tuple(self.slots))
+    kept = _copies.get(key)
+    if kept is None or len(kept.seen) > len(events) or any(
+            a is not b for a, b in zip(kept.seen, events, strict=False)):
+        kept = _Copied(seen=[], replay=self.init_copy())
+    for event in islice(events, len(kept.seen), None):
+        kept.replay.update(event)
+        kept.seen.append(event)
+    _copies[key] = kept
+    _copies.move_to_end(key)
+    while len(_copies) > FOLDS_KEPT:
+        _copies.popitem(last=False)
+    return _clone(kept.replay)
+
+
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
+    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
