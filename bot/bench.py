@@ -32,10 +32,13 @@ from pathlib import Path
 from typing import Optional
 
 import aiohttp
+import redis
 import socketio
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot import identity, keys, timing
-from bot.db import make_engine
+from bot.db import ensure_database, make_engine
 from bot.run import answers, stop, wait_ready
 from bot.seed import seed
 from bot.settings import ROOT
@@ -76,13 +79,13 @@ async def closed_loop(send: Send, clients: int, tag: str, latencies: list[float]
     return Level(clients, latencies, time.perf_counter() - start)
 
 
-def gateway_sender(url: str, messages: int, per_turn: list[list[float]] | None = None) -> Send:
+def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] | None = None) -> Send:
     async def send(name: str, index: int, latencies: list[float]) -> None:
         sio = socketio.AsyncClient()
         confirmed = asyncio.Event()
         sio.on("session_confirm", lambda sid: confirmed.set())
         token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))  # as the shop's site would sign it
-        await sio.connect(url, transports=["websocket"], auth={"token": token})
+        await sio.connect(urls[index % len(urls)], transports=["websocket"], auth={"token": token})
         await sio.emit("session_request", {})
         await confirmed.wait()
         for turn in range(messages):
@@ -238,11 +241,81 @@ async def measure(send: Send, levels: list[int], tag: str, name: str, stages: Op
     return out
 
 
+Stack = tuple[dict[int, Level], list[list[float]], dict[str, float]]
+# Only for the bench's own database (dropped after); the server is the scaled shape's local PostgreSQL.
+PG_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def run_stack(work: Path, url: str, args: argparse.Namespace, long: int = 0, redis_url: str = "",
+              servers: int = 1, extra: Optional[dict[str, str]] = None) -> Stack:
+    """The product at each N (and `long` 50-turn conversations), its stage clocks and memory."""
+    stages = work / "stages"
+    stages.mkdir(parents=True)
+    env = {"OUTREACH_SECONDS": "0", timing.ENV: str(stages),
+           # Closed-loop clients type faster than the 30/minute a shopper may: measure the bot, not the limiter.
+           "LIMIT_MESSAGE": "100000/minute", **(extra or {})}
+    with running_stack(work, url, extra_env=env, redis_url=redis_url, rasa_count=servers,
+                       gateway_count=servers, timeout=300) as urls:
+        name = "shop-assist through the gateway" if servers == 1 else "shop-assist scaled"
+        levels = asyncio.run(measure(gateway_sender(urls.gateways, args.messages), args.clients, "ours", name,
+                                     stages, {n: p.pid for n, p in urls.procs.items()}))
+        per_turn: list[list[float]] = [[] for _ in range(50)]
+        if long:
+            asyncio.run(closed_loop(gateway_sender(urls.gateways, 50, per_turn), long, "long", []))
+        memory = {n: rss_mb(p.pid) for n, p in urls.procs.items()}
+    return levels, per_turn, memory
+
+
+def service_pss_mb(command: str) -> float:
+    """Proportional memory of every process of a shared service (PostgreSQL's backends share pages)."""
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().strip() != command:
+                continue
+            for line in (proc / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def run_scaled(work: Path, args: argparse.Namespace) -> Optional[tuple[dict[int, Level], dict[str, float]]]:
+    """The scaled shape on this machine, on a database of its own, or None without PostgreSQL and Redis."""
+    name = f"shop_bench_{os.getpid()}"
+    url = f"{PG_SERVER}/{name}"
+    try:
+        ensure_database(url)
+        redis.Redis.from_url(REDIS_URL).ping()
+    except Exception as exc:  # noqa: BLE001 - any reason the services are not there: say it, measure the rest
+        print(f"scaled shape skipped: PostgreSQL or Redis not reachable ({exc})", flush=True)
+        return None
+    engine = make_engine(url)
+    try:
+        seed(engine)
+        print("scaled shape (2 gateways -> 2 Rasa -> actions -> PostgreSQL; Redis) ...", flush=True)
+        levels, _, memory = run_stack(work, url, args, redis_url=REDIS_URL, servers=2,
+                                      extra={"REDIS_PREFIX": f"shop-assist-bench-{name}"})
+        memory["postgres"] = service_pss_mb("postgres")
+        memory["redis"] = service_pss_mb("redis-server")
+        return levels, memory
+    finally:
+        engine.dispose()
+        drop = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+        with drop.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        drop.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20, 50])
     parser.add_argument("--messages", type=int, default=10, help="messages per shopper at each N")
     parser.add_argument("--long", type=int, default=20, help="shoppers holding 50-turn conversations (0: skip)")
+    parser.add_argument("--no-scaled", dest="scaled", action="store_false",
+                        help="skip the scaled shape (2 Rasa, 2 gateways, PostgreSQL, Redis)")
     args = parser.parse_args()
 
     model = moodbot_model()
@@ -268,28 +341,25 @@ def main() -> None:
         url = f"sqlite:///{work / 'shop.db'}"
         seed(make_engine(url))
         print("full stack (gateway -> Rasa -> actions -> SQLite) ...", flush=True)
-        stages = work / "stages"
-        stages.mkdir()
-        with running_stack(work, url, extra_env={
-                "OUTREACH_SECONDS": "0", timing.ENV: str(stages),
-                # Closed-loop clients type faster than the 30/minute a shopper may: measure the bot, not the limiter.
-                "LIMIT_MESSAGE": "100000/minute"}) as urls:
-            ours = asyncio.run(measure(gateway_sender(urls.gateway, args.messages), args.clients,
-                                       "ours", "shop-assist through the gateway", stages,
-                                       {name: p.pid for name, p in urls.procs.items()}))
-            per_turn: list[list[float]] = [[] for _ in range(50)]
-            if args.long:
-                asyncio.run(closed_loop(gateway_sender(urls.gateway, 50, per_turn), args.long, "long", []))
-            memory = {name: rss_mb(p.pid) for name, p in urls.procs.items()}
+        ours, per_turn, memory = run_stack(work / "embedded", url, args, long=args.long)
+        scaled: Optional[tuple[dict[int, Level], dict[str, float]]] = None
+        if args.scaled:
+            scaled = run_scaled(work / "scaled", args)
 
     print("\n| | " + " | ".join(f"N={n} msg/s | N={n} p95" for n in args.clients) + " |")
     print("|---|" + "---|---|" * len(args.clients))
-    for name, result in (("stock Rasa moodbot, REST", base), ("shop-assist through the gateway", ours)):
+    rows = [("stock Rasa moodbot, REST", base), ("shop-assist through the gateway", ours)]
+    if scaled:
+        rows.append(("shop-assist scaled (2 Rasa, 2 gateways, PostgreSQL, Redis)", scaled[0]))
+    for name, result in rows:
         cells = " | ".join(f"{result[n].rate:.1f} | {pct(result[n].latencies, 95) * 1000:.0f} ms" for n in args.clients)
         print(f"| {name} | {cells} |")
     if 20 in base and 20 in ours:
         print(f"\nat N=20: messages/s {ours[20].rate / base[20].rate:.2f}x stock (target >= 2), "
               f"p95 {pct(ours[20].latencies, 95) / pct(base[20].latencies, 95):.2f}x stock (target <= 0.5)")
+        if scaled and 20 in scaled[0]:
+            print(f"at N=20, scaled shape: messages/s {scaled[0][20].rate / base[20].rate:.2f}x stock, "
+                  f"p95 {pct(scaled[0][20].latencies, 95) / pct(base[20].latencies, 95):.2f}x stock")
     if args.long:
         early = [x for turn in per_turn[:10] for x in turn]
         late = [x for turn in per_turn[40:] for x in turn]
@@ -298,6 +368,9 @@ def main() -> None:
     print(f"resident memory: stock Rasa {stock_rss:.0f} MB; "
           + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
           + f"; full stack {sum(memory.values()):.0f} MB (target <= 2048 embedded)")
+    if scaled:
+        print("resident memory, scaled shape: " + ", ".join(f"{k} {v:.0f} MB" for k, v in scaled[1].items())
+              + f"; in all {sum(scaled[1].values()):.0f} MB (target <= 4096)")
 
 
 if __name__ == "__main__":
