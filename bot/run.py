@@ -83,6 +83,9 @@ def shape_from_environment() -> Shape:
                  gateway_ports=[GATEWAY_PORT + i for i in range(gateway_count)])
 
 
+SQL_TRACKER_STORE = "bot.tracker_store.LiveSQLTrackerStore"
+
+
 def rasa_endpoints(shape: Shape) -> dict[str, Any]:
     """Rasa's endpoints.yml for this shape: the action server, and in the scaled shape
     the SQL tracker store on the shop's PostgreSQL and the Redis lock store."""
@@ -91,7 +94,8 @@ def rasa_endpoints(shape: Shape) -> dict[str, Any]:
     if shape.scaled:
         db = make_url(shape.database_url)
         endpoints["tracker_store"] = {
-            "type": "SQL", "dialect": db.drivername, "url": db.host or "127.0.0.1", "port": db.port or 5432,
+            # Rasa's SQL tracker store, keeping the trackers it saved while nobody else wrote to them.
+            "type": SQL_TRACKER_STORE, "dialect": db.drivername, "url": db.host or "127.0.0.1", "port": db.port or 5432,
             "db": db.database, "username": db.username, "password": db.password or "",
         }
         redis = make_url(shape.redis_url)
@@ -107,7 +111,7 @@ def rasa_endpoints(shape: Shape) -> dict[str, Any]:
 def prepare_tracker_store(endpoints: dict[str, Any]) -> None:
     """Create Rasa's tracker tables once, before several Rasa servers start and race to."""
     config = endpoints.get("tracker_store")
-    if not config or config.get("type") != "SQL":
+    if not config or config.get("type") != SQL_TRACKER_STORE:
         return
     with warnings.catch_warnings():  # Rasa 3.6's own SQLAlchemy 2.0 deprecations: not ours to fix
         warnings.simplefilter("ignore")

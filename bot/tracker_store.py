@@ -13,8 +13,14 @@ kept object is never used by two at once. What a message changed and did not
 save (Rasa failed midway) is dropped, as Rasa's store would: the tracker is
 rebuilt from the events it had when saved.
 
-Listed in endpoints.yml (`type: bot.tracker_store.LiveTrackerStore`); the
-scaled shape uses Rasa's SQL tracker store instead.
+Listed in endpoints.yml (`type: bot.tracker_store.LiveTrackerStore`).
+
+The scaled shape's store, `LiveSQLTrackerStore`, is Rasa's SQL tracker store
+with the same idea: several Rasa servers share the database, so a kept
+tracker is used only while what the database holds for the conversation
+(how many events of its last session, and the newest one's id: one indexed
+query) is what this server saved last; otherwise the conversation is read
+from the database as Rasa does.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from collections import OrderedDict
 from itertools import islice
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
@@ -85,3 +92,38 @@ class LiveTrackerStore(InMemoryTrackerStore):
         rebuilt = self.init_tracker(tracker.sender_id)
         rebuilt.recreate_from_dialogue(Dialogue(tracker.sender_id, list(tracker.events)[:saved]))
         return rebuilt
+
+
+class LiveSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, live_trackers: int = LIVE_TRACKERS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live_trackers = int(live_trackers)
+        # sender id -> (the tracker, what the database held for it when it was saved)
+        self.live: OrderedDict[str, tuple[DialogueStateTracker, tuple[int, Optional[int]]]] = OrderedDict()
+
+    def _stored(self, sender_id: str) -> tuple[int, Optional[int]]:
+        """How many events Rasa would read back for the conversation (its last session), and the newest's id."""
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            count, newest = query.order_by(None).with_entities(sa.func.count(), sa.func.max(self.SQLEvent.id)).one()
+            return int(count), newest
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await super().save(tracker)
+        stored = self._stored(tracker.sender_id)
+        self.live.pop(tracker.sender_id, None)
+        # Kept only when it is exactly what Rasa would read back (Rasa's save counts on that too).
+        if stored[0] == len(tracker.events):
+            self.live[tracker.sender_id] = (tracker, stored)
+            while len(self.live) > self.live_trackers:
+                self.live.popitem(last=False)
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        kept = self.live.pop(sender_id, None)
+        if kept is not None:
+            tracker, stored = kept
+            if len(tracker.events) == stored[0] and self._stored(sender_id) == stored:
+                self.live[sender_id] = kept
+                return tracker
+        # Not kept, changed and not saved, or another server wrote to it since: read as Rasa does.
+        return await super().retrieve(sender_id)
