@@ -151,6 +151,7 @@ def rss_mb(pid: int) -> float:
 
 
 Counters = dict[str, dict[str, list[float]]]
+WARM_UP_CLIENTS = 8  # conversations go to a Rasa server by a hash of their id: 8 reach both of two
 
 # Where a message's time goes, each part once: (label, [(role, stage, sign), ...]).
 STAGES: list[tuple[str, list[tuple[str, str, int]]]] = [
@@ -227,7 +228,8 @@ def cpu_line(before: dict[str, float], pids: dict[str, int], level: Level) -> st
 
 async def measure(send: Send, levels: list[int], tag: str, name: str, stages: Optional[Path] = None,
                   pids: Optional[dict[str, int]] = None) -> dict[int, Level]:
-    await closed_loop(send, 2, f"{tag}-warm", [])  # first calls load lazily
+    # First calls load lazily (TensorFlow traces its functions): every server must have seen some.
+    await closed_loop(send, WARM_UP_CLIENTS, f"{tag}-warm", [])
     out: dict[int, Level] = {}
     for n in levels:
         before = await settled(stages)
@@ -365,6 +367,9 @@ def main() -> None:
         late = [x for turn in per_turn[40:] for x in turn]
         print(f"50-turn conversations, {args.long} at once: p95 turns 1-10 {pct(early, 95) * 1000:.0f} ms, "
               f"turns 41-50 {pct(late, 95) * 1000:.0f} ms ({pct(late, 95) / pct(early, 95):.2f}x; target <= 1.10)")
+        tens = [[x for turn in per_turn[i:i + 10] for x in turn] for i in range(0, 50, 10)]
+        print("  p50 / p95 by ten turns: " + ", ".join(
+            f"{pct(t, 50) * 1000:.0f} / {pct(t, 95) * 1000:.0f} ms" for t in tens))
     print(f"resident memory: stock Rasa {stock_rss:.0f} MB; "
           + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
           + f"; full stack {sum(memory.values()):.0f} MB (target <= 2048 embedded)")
