@@ -35,6 +35,13 @@ further back to where the active form started. Actions read history only
 that far back (misunderstandings in a row, what was said since the form
 began); slots and the latest message come whole, as before.
 
+And: TED's prediction, about a third of Rasa's busy time, is run for
+every prediction though the ensemble cannot pick it when RulePolicy (which
+the graph runs first) is certain: a rule's confidence 1.0 with the highest
+priority, or a form's happy path, wins over everything a policy trained
+without end-to-end stories can say. TED is then not asked (it answers the
+ensemble with zeros); in any other case it runs as before.
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
@@ -53,11 +60,16 @@ import aiohttp
 import rasa
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.memoization import MemoizationPolicy
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionExecutionRejected,
     ActionReverted,
     ActiveLoop,
     Event,
@@ -83,6 +95,11 @@ FOLDS_KEPT = 3 * 1000
 _folds: OrderedDict[tuple[Any, ...], _Fold] = OrderedDict()
 rasa_applied_events = DialogueStateTracker.applied_events
 rasa_copy = DialogueStateTracker.copy
+rasa_rule_predict = RulePolicy.predict_action_probabilities
+rasa_ted_predict = TEDPolicy.predict_action_probabilities
+# The other policies in config.yml (no priorities set there): a certain RulePolicy answer beats their ties.
+_OTHER_PRIORITIES = max(TEDPolicy.get_default_config()["priority"],
+                        MemoizationPolicy.get_default_config()["priority"])
 _copies: OrderedDict[tuple[Any, ...], _Copied] = OrderedDict()
 _applied: OrderedDict[str, _Applied] = OrderedDict()
 
@@ -342,6 +359,45 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     return _clone(kept.replay)
 
 
+# RulePolicy's verdict for the tracker it was last asked about: (tracker, whether it decides alone).
+_rule_verdict: list[Optional[tuple[DialogueStateTracker, bool]]] = [None]
+
+
+def rule_decides(prediction: PolicyPrediction, tracker: DialogueStateTracker, domain: Domain) -> bool:
+    """Whether DefaultPolicyPredictionEnsemble must pick this RulePolicy prediction whatever the
+    others say (none of them end-to-end): a happy-path loop prediction overrules all, else the
+    highest confidence wins, ties going to the highest priority, after the confidence of an action
+    that was just rejected is set to 0."""
+    if prediction.is_no_user_prediction:
+        return True
+    if prediction.is_end_to_end_prediction:
+        return False
+    probabilities = list(prediction.probabilities)
+    last = next((e for e in reversed(tracker.events) if isinstance(e, ActionExecuted | ActionExecutionRejected)),
+                None)
+    if isinstance(last, ActionExecutionRejected):
+        probabilities[domain.index_for_action(last.action_name)] = 0.0
+    return max(probabilities, default=0.0) >= 1.0 and prediction.policy_priority > _OTHER_PRIORITIES
+
+
+def rule_predict(self: RulePolicy, tracker: DialogueStateTracker, domain: Domain, *args: Any,
+                 **kwargs: Any) -> PolicyPrediction:
+    """RulePolicy.predict_action_probabilities, noting whether its answer decides alone."""
+    prediction = rasa_rule_predict(self, tracker, domain, *args, **kwargs)
+    _rule_verdict[0] = (tracker, rule_decides(prediction, tracker, domain))
+    return prediction
+
+
+def ted_predict(self: TEDPolicy, tracker: DialogueStateTracker, domain: Domain, *args: Any,
+                precomputations: Any = None, **kwargs: Any) -> PolicyPrediction:
+    """TEDPolicy.predict_action_probabilities, not run when RulePolicy has decided for this tracker
+    (and TED has no end-to-end input, which could outrank it)."""
+    verdict, _rule_verdict[0] = _rule_verdict[0], None
+    if precomputations is None and not args and verdict is not None and verdict[0] is tracker and verdict[1]:
+        return self._prediction(self._default_predictions(domain))
+    return rasa_ted_predict(self, tracker, domain, *args, precomputations=precomputations, **kwargs)
+
+
 def install() -> None:
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
@@ -349,4 +405,6 @@ def install() -> None:
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    RulePolicy.predict_action_probabilities = rule_predict  # type: ignore[method-assign]
+    TEDPolicy.predict_action_probabilities = ted_predict  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]

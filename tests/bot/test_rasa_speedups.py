@@ -278,3 +278,75 @@ def test_the_action_server_gets_the_recent_history_and_the_same_answers() -> Non
     assert user_texts_since(recent, "invoice_form") == user_texts_since(full, "invoice_form")
     assert user_texts_since(recent, "invoice_form")[:2] == ["开发票", "急 0"]
     assert recent.get_slot("language") == "en"  # slots come whole, whatever the history sent
+
+
+def test_ted_is_skipped_only_where_the_ensemble_could_not_pick_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The trained model, the same conversations with and without the skip: the same actions, chosen
+    by the same policies with the same confidences; and most of TED's runs are skipped."""
+    import asyncio
+
+    import yaml
+    from rasa.core.agent import load_agent
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.shared.core.events import ActionExecuted
+
+    from bot import rasa_speedups
+    from bot.settings import ROOT
+
+    policies = yaml.safe_load((ROOT / "config.yml").read_text())["policies"]
+    assert sorted(p["name"] for p in policies) == ["MemoizationPolicy", "RulePolicy", "TEDPolicy"]
+    assert not any("priority" in p for p in policies)  # rule_decides counts on the default priorities
+    model = ROOT / "models" / "shop-assist.tar.gz"
+    assert model.exists(), "no trained model: run `make train` (make test does it first)"
+    texts = ["你好", "我的订单到哪了", "能开发票吗", "个人", "where is my order?", "I want to return the hoodie",
+             "asdfghjkl", "qwertyuiop", "转人工", "thanks!", "再见"]
+    runs = {"ted": 0, "skipped": 0}
+    ted = rasa_speedups.ted_predict
+
+    def counting(self, tracker, domain, *args, **kwargs):  # type: ignore[no-untyped-def]
+        verdict = rasa_speedups._rule_verdict[0]
+        runs["skipped" if verdict and verdict[0] is tracker and verdict[1] else "ted"] += 1
+        return ted(self, tracker, domain, *args, **kwargs)
+
+    async def conversation(sender: str) -> list[tuple]:
+        agent = await load_agent(str(model))
+        for text in texts:
+            await agent.handle_text(text, sender_id=sender)
+        tracker = await agent.tracker_store.retrieve(sender)
+        return [(e.action_name, e.policy, e.confidence) for e in tracker.events if isinstance(e, ActionExecuted)]
+
+    monkeypatch.setattr(TEDPolicy, "predict_action_probabilities", counting)
+    skipping = asyncio.run(conversation("skip"))
+    monkeypatch.setattr(RulePolicy, "predict_action_probabilities", rasa_speedups.rasa_rule_predict)
+    monkeypatch.setattr(TEDPolicy, "predict_action_probabilities", rasa_speedups.rasa_ted_predict)
+    assert skipping == asyncio.run(conversation("skip"))
+    assert len(skipping) > 20 and runs["skipped"] > runs["ted"] > 0, runs
+
+
+def test_rule_decides_exactly_when_the_ensemble_must_pick_it() -> None:
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.rasa_speedups import rule_decides
+    from bot.settings import ROOT
+
+    domain = Domain.load(str(ROOT / "domain"))
+    form = domain.index_for_action("invoice_form")
+
+    def rule(confidence: float, priority: int = 6, **flags: bool) -> PolicyPrediction:
+        probabilities = [0.0] * len(domain.action_names_or_texts)
+        probabilities[form] = confidence
+        return PolicyPrediction(probabilities, "RulePolicy", priority, **flags)
+
+    tracker = DialogueStateTracker.from_events("r", [ActionExecuted("action_listen")], domain.slots)
+    rejected = DialogueStateTracker.from_events("r", [ActionExecuted("action_listen"),
+                                                      ActionExecutionRejected("invoice_form")], domain.slots)
+    assert rule_decides(rule(1.0), tracker, domain)
+    assert not rule_decides(rule(0.3), tracker, domain)  # the core fallback: TED or memoization may win
+    assert not rule_decides(rule(1.0, priority=3), tracker, domain)  # a tie it would not win
+    assert not rule_decides(rule(1.0), rejected, domain)  # its action was just rejected: set to 0
+    assert rule_decides(rule(0.5, is_no_user_prediction=True), rejected, domain)  # a form's happy path
+    assert not rule_decides(rule(1.0, is_end_to_end_prediction=True), tracker, domain)
