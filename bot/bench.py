@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -133,20 +133,27 @@ def moodbot_model() -> Path:
     return sorted(model.glob("*.tar.gz"))[-1]
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (a server's workers), in MB."""
-    total = 0
+def process_tree(pid: int) -> Iterator[int]:
+    """A process and its children (a server's workers), as long as they exist."""
     pending = [pid]
     while pending:
         p = pending.pop()
+        yield p
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            pending.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
         except OSError:
             continue
-        pending.extend(int(c) for c in children)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    total = 0
+    for p in process_tree(pid):
+        try:
+            total += sum(int(line.split()[1]) for line in Path(f"/proc/{p}/status").read_text().splitlines()
+                         if line.startswith("VmRSS:"))
+        except OSError:
+            continue
     return total / 1024
 
 
@@ -205,13 +212,10 @@ async def settled(folder: Optional[Path]) -> Counters:
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a process and its children so far."""
     total = 0.0
-    pending = [pid]
-    while pending:
-        p = pending.pop()
+    for p in process_tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            pending.extend(int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split())
         except OSError:
             continue
     return total

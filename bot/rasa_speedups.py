@@ -136,6 +136,19 @@ def resolve_by_type(type_name: str, default: Optional[type[Event]] = None) -> Op
     return found
 
 
+def _continues(seen: list[Event], events: Any) -> bool:
+    """Whether `events` are the ones already seen (the same objects, in order) plus new ones."""
+    return len(seen) <= len(events) and all(a is b for a, b in zip(seen, events, strict=False))
+
+
+def _remember(kept: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+    """Keeps a paused replay for its conversation, dropping the least recently used past FOLDS_KEPT."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > FOLDS_KEPT:
+        kept.popitem(last=False)
+
+
 @dataclass
 class _Fold:
     """Domain.states_for_tracker_history's loop, paused after `applied` (the applied events seen so far)."""
@@ -189,8 +202,7 @@ def applied_events(self: DialogueStateTracker) -> list[Event]:
     events = self.events
     loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
     kept = _applied.get(self.sender_id)
-    if (kept is None or kept.loop_names != loop_names or len(kept.seen) > len(events)
-            or any(a is not b for a, b in zip(kept.seen, events, strict=False))):
+    if kept is None or kept.loop_names != loop_names or not _continues(kept.seen, events):
         kept = _Applied(seen=[], loop_names=loop_names)
     applied = kept.applied
     for event in islice(events, len(kept.seen), None):
@@ -208,10 +220,7 @@ def applied_events(self: DialogueStateTracker) -> list[Event]:
         else:
             applied.append(event)
         kept.seen.append(event)
-    _applied[self.sender_id] = kept
-    _applied.move_to_end(self.sender_id)
-    while len(_applied) > FOLDS_KEPT:
-        _applied.popitem(last=False)
+    _remember(_applied, self.sender_id, kept)
     return list(applied)
 
 
@@ -230,7 +239,7 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     key = (self.sender_id, id(domain), rule_only, omit_unset_slots, ignore_rule_only_turns, self.is_rule_tracker)
     fold = _folds.get(key)
     seen = len(fold.applied) if fold else 0
-    if fold is None or seen > len(applied) or any(a is not b for a, b in zip(fold.applied, applied, strict=False)):
+    if fold is None or not _continues(fold.applied, applied):
         fold = _Fold(applied=[], replay=self.init_copy())
         seen = 0
     flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
@@ -239,10 +248,7 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
             _visit(domain, fold, fold.replay, event.hide_rule_turn, *flags)
         fold.replay.update(event)
         fold.applied.append(event)
-    _folds[key] = fold
-    _folds.move_to_end(key)
-    while len(_folds) > FOLDS_KEPT:
-        _folds.popitem(last=False)
+    _remember(_folds, key, fold)
     # The state now (Rasa's last yield), on a copy: the next event may come before it.
     now = _Fold(applied=[], replay=fold.replay, states=fold.states[:], last_ml_action=fold.last_ml_action,
                 turn_was_hidden=fold.turn_was_hidden)
@@ -346,16 +352,12 @@ def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
     events = self.events
     key = (self.sender_id, self.is_rule_tracker, self._max_event_history, tuple(self.slots))
     kept = _copies.get(key)
-    if kept is None or len(kept.seen) > len(events) or any(
-            a is not b for a, b in zip(kept.seen, events, strict=False)):
+    if kept is None or not _continues(kept.seen, events):
         kept = _Copied(seen=[], replay=self.init_copy())
     for event in islice(events, len(kept.seen), None):
         kept.replay.update(event)
         kept.seen.append(event)
-    _copies[key] = kept
-    _copies.move_to_end(key)
-    while len(_copies) > FOLDS_KEPT:
-        _copies.popitem(last=False)
+    _remember(_copies, key, kept)
     return _clone(kept.replay)
 
 
