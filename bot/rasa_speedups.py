@@ -20,13 +20,10 @@ aiohttp session and TCP connection per call (`EndpointConfig.request` opens
 and closes one every time). One session per endpoint is kept instead, its
 idle connections dropped before the action server's (Sanic's 5 s) would.
 
-Then (py-spy under 50-turn conversations): a quarter of Rasa's CPU went to
-`DialogueStateTracker.past_states`, which replays every event of the
-conversation to rebuild the dialogue states, and is called several times
-per prediction (each policy, some twice) with the same events. Its answer
-depends only on the events, the domain and its flags, so the last answers
-are kept, keyed by those (the event objects themselves are held, so an id
-is never reused while kept), and each caller gets its own copy to change.
+Then (py-spy under 50-turn conversations): Rasa replayed every event of the
+conversation several times per prediction and before each action
+(`past_states`, `applied_events`, `tracker.copy`); bot/rasa_replays.py
+continues those replays instead, and is installed from here.
 
 Last, each call to the action server carried every event of the
 conversation (Rasa encodes them, rasa-sdk parses them): the action server
@@ -48,10 +45,6 @@ Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 from __future__ import annotations
 
 import asyncio
-import copy
-import dataclasses
-from collections import OrderedDict, deque
-from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
 from typing import Any, Optional
@@ -65,21 +58,18 @@ from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.shared.constants import DOCS_BASE_URL
-from rasa.shared.core.constants import PREVIOUS_ACTION, USER
-from rasa.shared.core.domain import Domain, State
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
-    ActionReverted,
     ActiveLoop,
     Event,
-    Restarted,
-    SessionStarted,
-    UserUtteranceReverted,
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+from bot import rasa_replays
 
 rasa_resolve_by_type = Event.resolve_by_type
 _event_classes: dict[str, type[Event]] = {}
@@ -89,19 +79,11 @@ _sessions: dict[tuple[int, int], aiohttp.ClientSession] = {}
 rasa_action_call_format = RemoteAction._action_call_format
 # Shopper messages of history sent to the action server (more when the active form started earlier).
 ACTION_HISTORY_TURNS = 10
-rasa_past_states = DialogueStateTracker.past_states
-# Paused replays: about three per conversation (the policies' flags), for the conversations most recently active.
-FOLDS_KEPT = 3 * 1000
-_folds: OrderedDict[tuple[Any, ...], _Fold] = OrderedDict()
-rasa_applied_events = DialogueStateTracker.applied_events
-rasa_copy = DialogueStateTracker.copy
 rasa_rule_predict = RulePolicy.predict_action_probabilities
 rasa_ted_predict = TEDPolicy.predict_action_probabilities
 # The other policies in config.yml (no priorities set there): a certain RulePolicy answer beats their ties.
 _OTHER_PRIORITIES = max(TEDPolicy.get_default_config()["priority"],
                         MemoizationPolicy.get_default_config()["priority"])
-_copies: OrderedDict[tuple[Any, ...], _Copied] = OrderedDict()
-_applied: OrderedDict[str, _Applied] = OrderedDict()
 
 
 @lru_cache(maxsize=1)
@@ -134,128 +116,6 @@ def resolve_by_type(type_name: str, default: Optional[type[Event]] = None) -> Op
         if found is not None and found is not default:
             _event_classes[type_name] = found
     return found
-
-
-def _continues(seen: list[Event], events: Any) -> bool:
-    """Whether `events` are the ones already seen (the same objects, in order) plus new ones."""
-    return len(seen) <= len(events) and all(a is b for a, b in zip(seen, events, strict=False))
-
-
-def _remember(kept: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-    """Keeps a paused replay for its conversation, dropping the least recently used past FOLDS_KEPT."""
-    kept[key] = value
-    kept.move_to_end(key)
-    while len(kept) > FOLDS_KEPT:
-        kept.popitem(last=False)
-
-
-@dataclass
-class _Fold:
-    """Domain.states_for_tracker_history's loop, paused after `applied` (the applied events seen so far)."""
-
-    applied: list[Event]
-    replay: DialogueStateTracker  # the tracker rebuilt from `applied`
-    states: list[State] = field(default_factory=list)  # one per action in `applied`
-    last_ml_action: Any = None
-    turn_was_hidden: bool = False
-
-
-def _visit(domain: Domain, fold: _Fold, tracker: DialogueStateTracker, hide_rule_turn: bool,
-           omit_unset_slots: bool, ignore_rule_only_turns: bool, rule_only_data: Optional[dict[str, Any]]) -> None:
-    """One turn of Domain.states_for_tracker_history (Rasa 3.6.21), step for step."""
-    if ignore_rule_only_turns:
-        if not fold.turn_was_hidden:
-            fold.last_ml_action = domain._get_prev_action_sub_state(tracker)
-        if not tracker.followup_action and not tracker.latest_action_name == tracker.active_loop_name:
-            fold.turn_was_hidden = hide_rule_turn
-        if fold.turn_was_hidden:
-            return
-    state = domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)
-    if ignore_rule_only_turns:
-        domain._remove_rule_only_features(state, rule_only_data)
-        if fold.states:
-            domain._substitute_rule_only_user_input(state, fold.states[-1])
-        if fold.last_ml_action:
-            state[PREVIOUS_ACTION] = fold.last_ml_action
-    fold.states.append(domain._clean_state(state))
-
-
-@dataclass
-class _Applied:
-    """DialogueStateTracker.applied_events's loop, paused after `seen` events."""
-
-    seen: list[Event]
-    loop_names: list[str]
-    applied: list[Event] = field(default_factory=list)
-
-
-def applied_events(self: DialogueStateTracker) -> list[Event]:
-    """DialogueStateTracker.applied_events, continuing from the last call for this conversation.
-
-    Rasa's loop runs over every event each time (and copies the list it builds
-    for each form turn): O(turns) per call, several calls per prediction. Its
-    outcome for an event depends on the events before it and on the names of
-    all the conversation's forms, so the paused loop is continued while the
-    events start with the ones seen and the form names are the same; else it
-    starts over.
-    """
-    events = self.events
-    loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
-    kept = _applied.get(self.sender_id)
-    if kept is None or kept.loop_names != loop_names or not _continues(kept.seen, events):
-        kept = _Applied(seen=[], loop_names=loop_names)
-    applied = kept.applied
-    for event in islice(events, len(kept.seen), None):
-        # Rasa 3.6.21's loop body, step for step.
-        if isinstance(event, Restarted | SessionStarted):
-            applied.clear()
-        elif isinstance(event, ActionReverted):
-            self._undo_till_previous(ActionExecuted, applied)
-        elif isinstance(event, UserUtteranceReverted):
-            self._undo_till_previous(UserUttered, applied)
-            self._undo_till_previous(ActionExecuted, applied)
-        elif (isinstance(event, ActionExecuted) and event.action_name in loop_names
-              and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)):
-            self._undo_till_previous_loop_execution(event.action_name, applied)
-        else:
-            applied.append(event)
-        kept.seen.append(event)
-    _remember(_applied, self.sender_id, kept)
-    return list(applied)
-
-
-def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
-                ignore_rule_only_turns: bool = False, rule_only_data: Optional[dict[str, Any]] = None) -> list[State]:
-    """DialogueStateTracker.past_states, continuing from where the last call for this conversation stopped.
-
-    Rasa replays every applied event from the start; the events a conversation
-    already had give the same states, so only the new ones are replayed. When
-    the applied events are not the last ones plus new ones (a form's earlier
-    turns undone, a rewind), it starts over, as Rasa does.
-    """
-    applied = self.applied_events()
-    # RulePolicy passes a new rule_only_data dict (of name lists) each call: its content is the key.
-    rule_only = tuple(sorted((k, tuple(v)) for k, v in rule_only_data.items())) if rule_only_data else None
-    key = (self.sender_id, id(domain), rule_only, omit_unset_slots, ignore_rule_only_turns, self.is_rule_tracker)
-    fold = _folds.get(key)
-    seen = len(fold.applied) if fold else 0
-    if fold is None or not _continues(fold.applied, applied):
-        fold = _Fold(applied=[], replay=self.init_copy())
-        seen = 0
-    flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    for event in applied[seen:]:
-        if isinstance(event, ActionExecuted):
-            _visit(domain, fold, fold.replay, event.hide_rule_turn, *flags)
-        fold.replay.update(event)
-        fold.applied.append(event)
-    _remember(_folds, key, fold)
-    # The state now (Rasa's last yield), on a copy: the next event may come before it.
-    now = _Fold(applied=[], replay=fold.replay, states=fold.states[:], last_ml_action=fold.last_ml_action,
-                turn_was_hidden=fold.turn_was_hidden)
-    _visit(domain, now, fold.replay, False, *flags)
-    # Featurizers drop the text or the intent from states' user part in place (the only part any
-    # caller changes): each caller gets its own states and user parts.
-    return [{**state, USER: dict(state[USER])} if USER in state else dict(state) for state in now.states]
 
 
 class _KeptSession:
@@ -321,46 +181,6 @@ def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain
     return call
 
 
-@dataclass
-class _Copied:
-    """DialogueStateTracker.copy's replay, paused after `seen` events."""
-
-    seen: list[Event]
-    replay: DialogueStateTracker
-
-
-def _clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
-    """A tracker in the same state, sharing nothing a caller may change: events, slots, form state."""
-    clone = copy.copy(tracker)
-    clone.events = deque(tracker.events, maxlen=tracker.events.maxlen)
-    slots = type(tracker.slots)()
-    slots.update({name: copy.copy(slot) for name, slot in tracker.slots.items()})
-    clone.slots = slots
-    clone.active_loop = dataclasses.replace(tracker.active_loop) if tracker.active_loop else None
-    clone.latest_action = dict(tracker.latest_action) if tracker.latest_action is not None else None
-    return clone
-
-
-def copy_tracker(self: DialogueStateTracker) -> DialogueStateTracker:
-    """DialogueStateTracker.copy (a new tracker replaying every event), continuing the last copy's replay.
-
-    Rasa copies the tracker before each action it runs, replaying the whole
-    conversation each time. The replay of the events seen is kept per
-    conversation and continued with the new ones while the events start with
-    those seen; the copy handed out is a clone of it.
-    """
-    events = self.events
-    key = (self.sender_id, self.is_rule_tracker, self._max_event_history, tuple(self.slots))
-    kept = _copies.get(key)
-    if kept is None or not _continues(kept.seen, events):
-        kept = _Copied(seen=[], replay=self.init_copy())
-    for event in islice(events, len(kept.seen), None):
-        kept.replay.update(event)
-        kept.seen.append(event)
-    _remember(_copies, key, kept)
-    return _clone(kept.replay)
-
-
 # RulePolicy's verdict for the tracker it was last asked about: (tracker, whether it decides alone).
 _rule_verdict: list[Optional[tuple[DialogueStateTracker, bool]]] = [None]
 
@@ -401,12 +221,10 @@ def ted_predict(self: TEDPolicy, tracker: DialogueStateTracker, domain: Domain, 
 
 
 def install() -> None:
+    rasa_replays.install()
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
-    DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
-    DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
-    DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
     RulePolicy.predict_action_probabilities = rule_predict  # type: ignore[method-assign]
     TEDPolicy.predict_action_probabilities = ted_predict  # type: ignore[method-assign]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]
