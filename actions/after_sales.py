@@ -342,9 +342,16 @@ def case_line(case: AfterSalesCase, lang: str) -> str:
                 status=word(f"status.{status}", lang), next=next_step)
 
 
-class ActionCaseStatus(ShopperAction):
+class ActionRefundStatus(ShopperAction):
+    """Where the shopper's after-sales stand: the return, repair or exchange and the money back.
+
+    Shoppers ask one question for all of them ("退货怎么还没处理", "where's my refund", "维修要多久"),
+    as JD's own service taxonomy has it, so one answer lists the cases, the refunds of cancelled orders
+    and when money arrives.
+    """
+
     def name(self) -> str:
-        return "action_case_status"
+        return "action_refund_status"
 
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
@@ -356,35 +363,18 @@ class ActionCaseStatus(ShopperAction):
                 dispatcher.utter_message(response="utter_case_not_found", case_no=named.strip()[:32])
                 return []
             cases = [case]
+            cancelled = []
         else:
             cases = shop.shopper_cases(s, tracker.sender_id, limit=5)
-        if not cases:
-            dispatcher.utter_message(response="utter_no_cases")
-            return []
-        dispatcher.utter_message(response="utter_case_list", cases="\n".join(case_line(c, lang) for c in cases))
-        return [SlotSet("case_no", cases[0].case_no)]
-
-
-class ActionRefundStatus(ShopperAction):
-    """When the money comes back, from the rules and the shopper's own cases and cancellations."""
-
-    def name(self) -> str:
-        return "action_refund_status"
-
-    def act(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
-    ) -> Events:
-        money_cases = [c for c in shop.shopper_cases(s, tracker.sender_id, limit=10)
-                       if c.kind in ("return", "refund_only", "compensation") and c.status not in ("closed", "rejected")]
-        cancelled = [o for o in shop.orders_with_status(s, tracker.sender_id, ["cancelled"], limit=3)
-                     if o.paid_at is not None and o.cancelled_at is not None]
-        if not money_cases and not cancelled:
+            cancelled = [o for o in shop.orders_with_status(s, tracker.sender_id, ["cancelled"], limit=3)
+                         if o.paid_at is not None and o.cancelled_at is not None]
+        if not cases and not cancelled:
             dispatcher.utter_message(response="utter_refund_rules", **policy.figures())
             return []
-        lines = [case_line(c, lang) for c in money_cases]
+        lines = [case_line(c, lang) for c in cases]
         for order in cancelled:
             lines.append(word("refund.cancelled", lang, order_id=order.order_no,
                               date=shop_time(order.cancelled_at)[:10], total=order.total))
         dispatcher.utter_message(response="utter_refund_status", refunds="\n".join(lines), **policy.figures())
-        return []
+        return [SlotSet("case_no", cases[0].case_no)] if cases else []
 

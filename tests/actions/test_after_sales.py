@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from actions.after_sales import ActionCaseStatus, ActionRefundStatus
+from actions.after_sales import ActionRefundStatus
 from bot import shop
 from bot.models import AfterSalesCase, Order
 from tests.actions.conftest import Chat
@@ -183,24 +183,24 @@ async def test_someone_elses_order_is_not_found(seeded) -> None:  # type: ignore
     assert chat.responses()[0] == "utter_order_not_found"
 
 
-async def test_case_status_lists_cases_with_next_step(fresh_shop) -> None:  # type: ignore[no-untyped-def]
-    chat = Chat("u1009", lang="en")
-    _ = chat
+async def test_progress_lists_every_case_with_next_step(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    """One question for the return, the repair and the money: every case is listed, with its next step."""
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
 
     from tests.actions.conftest import msg
 
     dispatcher = CollectingDispatcher()
-    tracker = Tracker("u1009", {"language": "en"}, msg("how is my return going", "case_status"), [], False, None,
+    tracker = Tracker("u1009", {"language": "en"}, msg("how is my return going", "refund_status"), [], False, None,
                       {}, "action_listen")
-    await ActionCaseStatus().run(dispatcher, tracker, {})
-    assert dispatcher.messages[0]["response"] == "utter_case_list"
-    assert "return" in dispatcher.messages[0]["cases"] and "Next:" in dispatcher.messages[0]["cases"]
+    events = await ActionRefundStatus().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["response"] == "utter_refund_status"
+    assert "return" in dispatcher.messages[0]["refunds"] and "Next:" in dispatcher.messages[0]["refunds"]
+    assert [e["value"] for e in events if e.get("name") == "case_no"][0].startswith("AS")
     dispatcher = CollectingDispatcher()
-    tracker = Tracker("u1002", {"language": "zh"}, msg("售后进度", "case_status", [("case_no", "AS000000000001")]),
+    tracker = Tracker("u1002", {"language": "zh"}, msg("售后进度", "refund_status", [("case_no", "AS000000000001")]),
                       [], False, None, {}, "action_listen")
-    await ActionCaseStatus().run(dispatcher, tracker, {})
+    await ActionRefundStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_case_not_found"
     dispatcher = CollectingDispatcher()
     tracker = Tracker("u1002", {"language": "zh"}, msg("退款什么时候到", "refund_status"), [], False, None, {},

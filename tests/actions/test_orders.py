@@ -134,13 +134,13 @@ async def test_database_failure_is_an_apology_not_a_crash(seeded, monkeypatch) -
 
 
 async def test_a_visitor_is_asked_to_log_in_and_told_nothing(seeded) -> None:  # type: ignore[no-untyped-def]
-    from actions.after_sales import ActionCaseStatus, ValidateCaseForm
+    from actions.after_sales import ActionRefundStatus, ValidateCaseForm
     from actions.orders import ActionCheckOrderStatus, ValidateOrderStatusForm
 
     with Session(seeded) as s:
         number = shop.orders_with_status(s, "u1005", ["shipped"])[0].order_no
     for action, intent in ((ValidateOrderStatusForm(), "order_status"), (ValidateCaseForm(), "return_request"),
-                           (ActionCheckOrderStatus(), "order_status"), (ActionCaseStatus(), "case_status")):
+                           (ActionCheckOrderStatus(), "order_status"), (ActionRefundStatus(), "refund_status")):
         tracker = Tracker("visitor-0123abcd", {"language": "zh", "order_id": number},
                           msg(number, intent, [("order_id", number)]), [], False, None, {}, "action_listen")
         dispatcher = CollectingDispatcher()
