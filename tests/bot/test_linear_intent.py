@@ -1,0 +1,104 @@
+"""The linear second opinion: its arithmetic, its training and its model file."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.linear_intent import MODEL_FILE, LinearIntentBlend, blend
+
+# Three made-up "words": feature 0 means order talk, 1 refund talk, 2 both.
+VOCABULARY = 3
+
+
+def message(intent: str | None, *counts: int, ranking: list[tuple[str, float]] | None = None) -> Message:
+    m = Message(data={TEXT: "x", **({INTENT: intent} if intent else {})})
+    m.add_features(Features(scipy.sparse.coo_matrix(np.array([counts], dtype=float)),
+                            FEATURE_TYPE_SENTENCE, TEXT, "test"))
+    if ranking is not None:
+        m.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ranking])
+        m.set(INTENT, {"name": ranking[0][0], "confidence": ranking[0][1]})
+    return m
+
+
+def component(tmp_path: Path, **config: float) -> LinearIntentBlend:
+    return LinearIntentBlend.create({**LinearIntentBlend.get_default_config(), **config},
+                                    LocalModelStorage(tmp_path), Resource("linear"),
+                                    ExecutionContext(GraphSchema({}), "test"))
+
+
+def trained(tmp_path: Path, **config: float) -> LinearIntentBlend:
+    blender = component(tmp_path, **config)
+    blender.train(TrainingData([message("order_status", 1, 0, 0) for _ in range(5)]
+                               + [message("refund_status", 0, 1, 0) for _ in range(5)]))
+    return blender
+
+
+def test_blend_averages_by_weight_and_counts_a_missing_intent_as_zero() -> None:
+    diet = {"order_status": 0.9, "refund_status": 0.1}
+    linear = {"order_status": 0.2, "refund_status": 0.5, "out_of_scope": 0.3}
+    assert blend(diet, linear, 0.0)[0] == ("order_status", 0.9)
+    assert blend(diet, linear, 1.0)[0] == ("refund_status", 0.5)
+    half = dict(blend(diet, linear, 0.5))
+    assert half == pytest.approx({"order_status": 0.55, "refund_status": 0.3, "out_of_scope": 0.15})
+
+
+def test_blend_breaks_ties_by_name_so_two_runs_agree() -> None:
+    assert blend({"b": 0.5, "a": 0.5}, {}, 0.0) == [("a", 0.5), ("b", 0.5)]
+
+
+def test_a_confident_diet_mistake_is_pulled_back_by_the_linear_model(tmp_path: Path) -> None:
+    blender = trained(tmp_path)
+    [out] = blender.process([message(None, 0, 1, 0, ranking=[("order_status", 0.6), ("refund_status", 0.4)])])
+    assert out.get(INTENT)["name"] == "refund_status"
+    assert [r["name"] for r in out.get(INTENT_RANKING_KEY)][:2] == ["refund_status", "order_status"]
+
+
+def test_unfamiliar_features_lower_the_confidence_diet_would_give(tmp_path: Path) -> None:
+    blender = trained(tmp_path)
+    [out] = blender.process([message(None, 0, 0, 1, ranking=[("order_status", 1.0)])])
+    # The linear model has no opinion on feature 2 (about 0.5 each), so the
+    # blend is well below DIET's certainty.
+    assert out.get(INTENT)["name"] == "order_status"
+    assert 0.6 < out.get(INTENT)["confidence"] < 0.9
+
+
+def test_messages_a_guard_already_decided_are_left_alone(tmp_path: Path) -> None:
+    blender = trained(tmp_path)
+    guarded = message(None, 0, 1, 0)
+    guarded.set(INTENT, {"name": "nlu_fallback", "confidence": 1.0})
+    guarded.set(INTENT_RANKING_KEY, [])
+    [out] = blender.process([guarded])
+    assert out.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_the_trained_model_survives_persist_and_load(tmp_path: Path) -> None:
+    trained(tmp_path)
+    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+                                    Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
+    [out] = loaded.process([message(None, 0, 1, 0, ranking=[("order_status", 0.6), ("refund_status", 0.4)])])
+    assert out.get(INTENT)["name"] == "refund_status"
+
+
+def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: Path) -> None:
+    from collections import OrderedDict
+
+    import skops.io as sio
+
+    trained(tmp_path)
+    storage = LocalModelStorage(tmp_path)
+    with storage.write_to(Resource("linear")) as directory:
+        sio.dump(OrderedDict(a=1), directory / MODEL_FILE)
+    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
+                                    ExecutionContext(GraphSchema({}), "test"))
+    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
+    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
+    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
