@@ -15,8 +15,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.linear_intent import MODEL_FILE, LinearIntentBlend, blend
 
-# Three made-up "words": feature 0 means order talk, 1 refund talk, 2 both.
-VOCABULARY = 3
+# Three made-up "words": feature 0 means order talk, 1 refund talk, 2 neither
+# (never seen in training).
 
 
 def message(intent: str | None, *counts: int, ranking: list[tuple[str, float]] | None = None) -> Message:
@@ -29,14 +29,9 @@ def message(intent: str | None, *counts: int, ranking: list[tuple[str, float]] |
     return m
 
 
-def component(tmp_path: Path, **config: float) -> LinearIntentBlend:
-    return LinearIntentBlend.create({**LinearIntentBlend.get_default_config(), **config},
-                                    LocalModelStorage(tmp_path), Resource("linear"),
-                                    ExecutionContext(GraphSchema({}), "test"))
-
-
-def trained(tmp_path: Path, **config: float) -> LinearIntentBlend:
-    blender = component(tmp_path, **config)
+def trained(tmp_path: Path) -> LinearIntentBlend:
+    blender = LinearIntentBlend.create(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+                                       Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
     blender.train(TrainingData([message("order_status", 1, 0, 0) for _ in range(5)]
                                + [message("refund_status", 0, 1, 0) for _ in range(5)]))
     return blender
