@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.requests import Request
 
@@ -41,7 +41,7 @@ class RateLimits:
             storage = storage_from_string("async+" + redis_url, implementation="redispy")
         else:
             storage = storage_from_string("async+memory://")
-        self.limiter = MovingWindowRateLimiter(storage)
+        self.limiter = SlidingWindowCounterRateLimiter(storage)
         self.items: dict[str, RateLimitItem] = {
             name: parse(os.environ.get(f"LIMIT_{name.upper()}", rule)) for name, rule in LIMITS.items()
         }
