@@ -61,6 +61,14 @@ def _language(custom: dict[str, Any], text: str, current: str) -> str:
     return detected or (custom.get("language") if custom.get("language") in ("zh", "en") else current)
 
 
+def _pending(s: Session, conversation_id: str) -> list[tuple[int, str]]:
+    """A bot-owned conversation's unanswered shopper messages, oldest first, as the bot is to read them."""
+    c = s.get(Conversation, conversation_id)
+    if c is None or c.owner != "bot":
+        return []
+    return [(m.id, (m.payload or {}).get("to_bot") or m.text) for m in conv.awaiting(s, conversation_id)]
+
+
 def _language_of(s: Session, conversation_id: str) -> str:
     c = s.get(Conversation, conversation_id)
     return c.language if c is not None else "zh"
@@ -181,7 +189,7 @@ class ShopperChannel:
     async def _handle(self, who: Identity, text: str, lang: str, client_id: Optional[str]) -> dict[str, Any]:
         cid = who.conversation_id
 
-        def store(s: Session) -> tuple[dict[str, Any], bool, bool, str, Optional[int], str]:
+        def store(s: Session) -> tuple[dict[str, Any], bool, bool, str, Optional[int], str, list[tuple[int, str]]]:
             conversation = conv.ensure(s, cid, lang)
             conversation.language = lang
             # Only a button the bot offered here may speak to Rasa as an intent ("/inform{...}").
@@ -193,9 +201,11 @@ class ShopperChannel:
             unanswered = not created and message.awaiting_reply
             if created and conversation.owner == "bot" and said and text != HANDOFF_PAYLOAD:
                 conv.expect_reply(s, message, IN_FLIGHT)
-            return wire(message), created, unanswered, conversation.owner, conversation.agent_id, said
+            # What the bot is to answer, read in this transaction rather than another.
+            return (wire(message), created, unanswered, conversation.owner, conversation.agent_id, said,
+                    _pending(s, cid))
 
-        message, created, unanswered, owner, agent_id, said = await db(store)
+        message, created, unanswered, owner, agent_id, said, pending = await db(store)
         if not created and not unanswered:  # a resend after a dropped connection: already handled
             return {"ok": True, "id": message["id"], "duplicate": True}
         if created:
@@ -209,39 +219,48 @@ class ShopperChannel:
         elif not said:
             await self.say(cid, "system", notice("say_more", lang))
         else:
-            await self.answer_awaiting(cid, lang, notify=True)
+            await self.answer_awaiting(cid, lang, notify=True, pending=pending)
         return {"ok": True, "id": message["id"], **({"retried": True} if unanswered else {})}
 
     async def say(self, conversation_id: str, role: str, text: str, *, payload: Optional[dict] = None,
                   author: Optional[str] = None) -> dict[str, Any]:
         """Store, then relay to the shopper and to the agents who may see it."""
-        def store(s: Session) -> tuple[Any, str, Optional[int]]:
+        return (await self.say_all(conversation_id, [(role, text, payload)], author=author))[0]
+
+    async def say_all(self, conversation_id: str, said: list[tuple[str, str, Optional[dict]]], *,
+                      author: Optional[str] = None, answered: Optional[int] = None) -> list[dict[str, Any]]:
+        """Several messages (role, text, payload) stored in one transaction, with the shopper message
+        they answer marked answered in it, then relayed in order: the replies and "answered" are
+        stored together or not at all, so a retry never answers twice."""
+        def store(s: Session) -> tuple[list[Any], str, Optional[int]]:
             c = conv.ensure(s, conversation_id)
-            message = conv.add_message(s, conversation_id, role, text, payload=payload, author=author)[0]
-            return message, c.owner, c.agent_id
+            messages = [conv.add_message(s, conversation_id, role, text, payload=payload, author=author)[0]
+                        for role, text, payload in said]
+            if answered is not None:
+                conv.mark_answered(s, answered)
+            return messages, c.owner, c.agent_id
 
-        message, owner, agent_id = await db(store)
-        await self.g.sio.emit("bot_uttered", wire(message, self.g.uploads.link), room=shopper_room(conversation_id))
-        plain = wire(message)
-        await self.g.console.message(conversation_id, plain, owner, agent_id)
-        return plain
+        messages, owner, agent_id = await db(store)
+        out = []
+        for message in messages:
+            await self.g.sio.emit("bot_uttered", wire(message, self.g.uploads.link),
+                                  room=shopper_room(conversation_id))
+            plain = wire(message)
+            await self.g.console.message(conversation_id, plain, owner, agent_id)
+            out.append(plain)
+        return out
 
-    async def answer_awaiting(self, conversation_id: str, lang: str, *, notify: bool) -> bool:
-        """Ask the bot every unanswered message of this conversation, oldest first (caller holds its lock).
+    async def answer_awaiting(self, conversation_id: str, lang: str, *, notify: bool,
+                              pending: Optional[list[tuple[int, str]]] = None) -> bool:
+        """Ask the bot every unanswered message of this conversation, oldest first (caller holds its lock;
+        `pending` when it has just read them).
 
         False when the bot could not answer: that message and the later ones stay
         awaiting for the retry sweep; `notify` tells the shopper, with a person button.
         """
-        def load(s: Session) -> list[tuple[int, str]]:
-            c = s.get(Conversation, conversation_id)
-            if c is None or c.owner != "bot":
-                return []
-            return [(m.id, (m.payload or {}).get("to_bot") or m.text) for m in conv.awaiting(s, conversation_id)]
-
-        for message_id, said in await db(load):
-            outcome = await self.ask_bot(conversation_id, said, lang, notify=notify)
-            if outcome == "answered":
-                await db(conv.mark_answered, message_id)
+        for message_id, said in pending if pending is not None else await db(_pending, conversation_id):
+            outcome = await self.ask_bot(conversation_id, said, lang, notify=notify, answered=message_id)
+            if outcome == "answered":  # and marked so, with the replies
                 continue
             await db(conv.mark_failed, message_id)
             if notify:
@@ -251,8 +270,10 @@ class ShopperChannel:
             return False
         return True
 
-    async def ask_bot(self, conversation_id: str, text: str, lang: str, *, notify: bool = True) -> str:
-        """Ask Rasa and relay its replies: "answered", or why not ("unavailable", "timed_out", "no_answer").
+    async def ask_bot(self, conversation_id: str, text: str, lang: str, *, notify: bool = True,
+                      answered: Optional[int] = None) -> str:
+        """Ask Rasa and relay its replies: "answered" (the shopper message `answered`, if given, marked so
+        with them), or why not ("unavailable", "timed_out", "no_answer").
 
         Past NOTICE_SECONDS the shopper is told it is taking a while, and the answer
         still comes when Rasa has it (up to rasa.TIMEOUT_SECONDS).
@@ -285,7 +306,7 @@ class ShopperChannel:
             # is a failure too: every message of ours gets an answer.
             log.warning("Rasa could not answer %s: %s", conversation_id, "action failed" if replies else "no reply")
             return "no_answer"
-        await self.relay(conversation_id, replies, lang)
+        await self.relay(conversation_id, replies, lang, answered=answered)
         return "answered"
 
     async def retry_sweep(self) -> None:
@@ -303,9 +324,11 @@ class ShopperChannel:
             lang = await db(_language_of, conversation_id)
             await self.answer_awaiting(conversation_id, lang, notify=False)
 
-    async def relay(self, conversation_id: str, replies: list[dict[str, Any]], lang: str) -> None:
+    async def relay(self, conversation_id: str, replies: list[dict[str, Any]], lang: str, *,
+                    answered: Optional[int] = None) -> None:
         """Rasa's replies to the shopper (stored first); a handoff payload queues the conversation."""
         handoff: Optional[dict[str, Any]] = None
+        said: list[tuple[str, str, Optional[dict]]] = []
         for reply in replies:
             custom_payload = reply.get("custom")
             if isinstance(custom_payload, dict) and isinstance(custom_payload.get("handoff"), dict):
@@ -313,7 +336,9 @@ class ShopperChannel:
                 continue
             payload = rasa_reply_payload(reply)
             if reply.get("text") or payload:
-                await self.say(conversation_id, "bot", reply.get("text") or "", payload=payload)
+                said.append(("bot", reply.get("text") or "", payload))
+        if said or answered is not None:
+            await self.say_all(conversation_id, said, answered=answered)
         if handoff is not None:
             await self.start_handoff(conversation_id, handoff, lang)
 
