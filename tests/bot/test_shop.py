@@ -16,6 +16,25 @@ def test_longest_product_name_wins(s: Session) -> None:
     assert [p.code for p in shop.match_products(s, "雪地靴", "羽绒服")] == ["P022"]
 
 
+def test_matching_reads_names_and_finds_what_a_whole_catalogue_scan_finds(s: Session) -> None:
+    def scan(text: str) -> list[str]:  # every product loaded and compared, as before
+        products = shop.all_products(s)
+        t = shop._norm(text)
+        best = {p.id: max(len(shop._norm(n)) for n in hits) for p in products
+                if (hits := [n for n in [p.name_zh, p.name_en, *p.aliases] if shop._norm(n) and shop._norm(n) in t])}
+        return [p.code for p in sorted(products, key=lambda p: p.id) if best and best.get(p.id) == max(best.values())]
+
+    texts = [n for p in shop.all_products(s) for n in [p.name_zh, p.name_en, *p.aliases]]
+    texts += [f"{a}和{b}哪个好" for a, b in zip(texts, texts[7:], strict=False)] + ["nothing here", "羽绒服 雪地靴"]
+    ties = 0
+    for text in texts:
+        found = shop.match_products(s, text)
+        assert [p.code for p in found] == scan(text), text
+        assert all(p.skus and p.category for p in found)  # loaded whole
+        ties += len(found) > 1
+    assert ties  # ties occur: all tied products come back
+
+
 def test_alternatives_are_in_stock_same_category_and_still_made(s: Session) -> None:
     coat = shop.product_by_code(s, "P002")
     assert coat is not None and all(sku.stock == 0 for sku in coat.skus)
