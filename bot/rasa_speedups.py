@@ -39,18 +39,31 @@ priority, or a form's happy path, wins over everything a policy trained
 without end-to-end stories can say. TED is then not asked (it answers the
 ensemble with zeros); in any other case it runs as before.
 
+Then (py-spy again, with the above in place): the kept validator still
+cost 15 % of Rasa's CPU, because each event of a reply is tried against all
+23 branches of the events schema's `oneOf`. Each is now tried only against
+the branches whose `const` admits its name (the others cannot match), and a
+reply that fails is judged by the whole schema, for Rasa's own error. The
+action call's JSON is written by ujson (6 % with the standard library), and
+a message's features are combined in one concatenation instead of Rasa's
+deep copy and pairwise stacking (9 %, several times per message).
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 from functools import lru_cache
 from itertools import islice
 from typing import Any, Optional
 
 import aiohttp
+import numpy as np
 import rasa
+import scipy.sparse
+import ujson
 from jsonschema import ValidationError, validators
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.memoization import MemoizationPolicy
@@ -67,6 +80,8 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from bot import rasa_replays
@@ -79,6 +94,7 @@ _sessions: dict[tuple[int, int], aiohttp.ClientSession] = {}
 rasa_action_call_format = RemoteAction._action_call_format
 # Shopper messages of history sent to the action server (more when the active form started earlier).
 ACTION_HISTORY_TURNS = 10
+rasa_combine_features = Message._combine_features
 rasa_rule_predict = RulePolicy.predict_action_probabilities
 rasa_ted_predict = TEDPolicy.predict_action_probabilities
 # The other policies in config.yml (no priorities set there): a certain RulePolicy answer beats their ties.
@@ -95,8 +111,39 @@ def response_validator() -> Any:
     return cls(schema)
 
 
+@lru_cache(maxsize=1)
+def event_validators() -> tuple[Any, dict[Optional[str], list[Any]]]:
+    """The reply schema split where it is costly: without the events' `oneOf`, and that `oneOf`'s
+    branches by the event name each one's `const` admits (None: a branch that admits any name)."""
+    schema = copy.deepcopy(RemoteAction.action_response_format_spec())
+    cls = type(response_validator())
+    branches = schema["properties"]["events"]["items"].pop("oneOf")
+    by_name: dict[Optional[str], list[Any]] = {}
+    for branch in branches:
+        name = branch.get("properties", {}).get("event", {}).get("const")
+        by_name.setdefault(name, []).append(cls(branch))
+    return cls(schema), by_name
+
+
+def valid_reply(result: Any) -> bool:
+    """What the whole schema says of a reply, asking each event only the `oneOf` branches whose
+    `const` could admit its name: the others fail on that `const` whatever else the event holds, so
+    the count `oneOf` needs (exactly one) is the same. Each event used to be tried against all 23."""
+    base, by_name = event_validators()
+    if not base.is_valid(result):
+        return False
+    for event in result.get("events") or []:  # the base checked: objects, each with a string "event"
+        candidates = by_name.get(event["event"], []) + by_name.get(None, [])
+        if sum(1 for v in candidates if v.is_valid(event)) != 1:
+            return False
+    return True
+
+
 def validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-    """RemoteAction._validate_action_result, with the validator kept (same checks, same error)."""
+    """RemoteAction._validate_action_result: a reply the split check passes is valid; any other is
+    judged by the whole schema, which raises Rasa's own error."""
+    if valid_reply(result):
+        return True
     try:
         response_validator().validate(result)
         return True
@@ -116,6 +163,12 @@ def resolve_by_type(type_name: str, default: Optional[type[Event]] = None) -> Op
         if found is not None and found is not default:
             _event_classes[type_name] = found
     return found
+
+
+def to_json(body: Any) -> str:
+    """The action call's JSON, by ujson: the same document as the standard library writes (a test
+    reads both back), in a quarter of the time, UTF-8 rather than \\u escapes."""
+    return ujson.dumps(body, ensure_ascii=False, escape_forward_slashes=False)
 
 
 class _KeptSession:
@@ -139,7 +192,7 @@ def kept_session(self: EndpointConfig) -> _KeptSession:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         session = aiohttp.ClientSession(
             headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS))
+            connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS), json_serialize=to_json)
         _sessions[key] = session
     return _KeptSession(session)
 
@@ -220,6 +273,19 @@ def ted_predict(self: TEDPolicy, tracker: DialogueStateTracker, domain: Domain, 
     return rasa_ted_predict(self, tracker, domain, *args, precomputations=precomputations, **kwargs)
 
 
+def combine_features(features: list[Features], featurizers: list[str]) -> Optional[Features]:
+    """Message._combine_features in one concatenation: Rasa deep-copies the first and stacks the
+    others onto it one by one (a sparse hstack each, several per message for DIET alone)."""
+    if len(features) < 2 or not (all(f.is_sparse() for f in features) or all(f.is_dense() for f in features)):
+        return rasa_combine_features(features, featurizers)
+    first = features[0]
+    if first.is_sparse():
+        stacked = scipy.sparse.hstack([f.features for f in features])
+    else:
+        stacked = np.concatenate([f.features for f in features], axis=-1)
+    return Features(stacked, first.type, first.attribute, featurizers)
+
+
 def install() -> None:
     rasa_replays.install()
     RemoteAction._validate_action_result = validate_action_result
@@ -227,4 +293,5 @@ def install() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
     RulePolicy.predict_action_probabilities = rule_predict  # type: ignore[method-assign]
     TEDPolicy.predict_action_probabilities = ted_predict  # type: ignore[method-assign]
+    Message._combine_features = staticmethod(combine_features)  # type: ignore[method-assign,assignment]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]

@@ -1,5 +1,7 @@
 """The kept validator judges action server replies exactly as Rasa's own code does."""
 
+import json
+
 import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
@@ -69,10 +71,13 @@ def test_endpoint_calls_keep_one_session_and_connection() -> None:
     from bot.rasa_speedups import close_sessions
 
     seen: list[tuple[object, str]] = []
+    bodies: list[object] = []
+    sent = {"text": "羽绒服/黑色 L", "confidence": 0.30000000000000004, "tiny": 1e-07, "none": None, "ok": True}
 
     async def webhook(request: web.Request) -> web.Response:
         seen.append((request.transport.get_extra_info("peername") if request.transport else None,
                      request.headers.get("Authorization", "")))
+        bodies.append(await request.json())
         return web.json_response({"events": [], "responses": []})
 
     async def scenario() -> None:
@@ -86,7 +91,7 @@ def test_endpoint_calls_keep_one_session_and_connection() -> None:
         endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t"})
         try:
             assert await endpoint.request(json={"a": 1}) == {"events": [], "responses": []}
-            assert await endpoint.request(json={"a": 2}) == {"events": [], "responses": []}
+            assert await endpoint.request(json=sent) == {"events": [], "responses": []}
             async with endpoint.session() as first, endpoint.session() as second:
                 assert first is second and not first.closed
         finally:
@@ -99,6 +104,7 @@ def test_endpoint_calls_keep_one_session_and_connection() -> None:
     asyncio.run(scenario())
     assert len(seen) == 2 and seen[0][0] == seen[1][0]  # same client address and port: one connection
     assert seen[0][1] == "Bearer t"
+    assert bodies == [{"a": 1}, sent]  # ujson's document reads back as what was sent
 
 
 def test_the_action_server_gets_the_recent_history_and_the_same_answers() -> None:
@@ -148,6 +154,8 @@ def test_the_action_server_gets_the_recent_history_and_the_same_answers() -> Non
     assert user_texts_since(recent, "invoice_form") == user_texts_since(full, "invoice_form")
     assert user_texts_since(recent, "invoice_form")[:2] == ["开发票", "急 0"]
     assert recent.get_slot("language") == "en"  # slots come whole, whatever the history sent
+    call = rasa_speedups.rasa_action_call_format(action, long, domain)
+    assert json.loads(rasa_speedups.to_json(call)) == json.loads(json.dumps(call))  # the same document
 
 
 def test_ted_is_skipped_only_where_the_ensemble_could_not_pick_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -220,3 +228,76 @@ def test_rule_decides_exactly_when_the_ensemble_must_pick_it() -> None:
     assert not rule_decides(rule(1.0), rejected, domain)  # its action was just rejected: set to 0
     assert rule_decides(rule(0.5, is_no_user_prediction=True), rejected, domain)  # a form's happy path
     assert not rule_decides(rule(1.0, is_end_to_end_prediction=True), tracker, domain)
+
+
+def _sample(schema: dict) -> object:
+    """A value of the first type a property schema allows (its `const` when it has one)."""
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type", "string")
+    kind = kind[0] if isinstance(kind, list) else kind
+    return {"string": "x", "number": 1.5, "integer": 2, "boolean": True, "object": {}, "array": [],
+            "null": None}[kind]
+
+
+def _corpus() -> list[object]:
+    """Replies of every event kind Rasa's schema names: whole, missing each field, each field of a wrong type."""
+    from bot.rasa_speedups import event_validators
+
+    spec = RemoteAction.action_response_format_spec()
+    events: list[object] = [{"event": "no_such_event"}, {"event": 3}, {}, "slot", None, {"event": "user", "x": 1}]
+    for branch in spec["properties"]["events"]["items"]["oneOf"]:
+        props = branch.get("properties", {})
+        whole = {k: _sample(v) for k, v in props.items()}
+        events.append(whole)
+        for key in props:
+            if key == "event":
+                continue
+            events.append({k: v for k, v in whole.items() if k != key})
+            for wrong in (42, "x", [1], {"a": 1}, None, True):
+                events.append({**whole, key: wrong})
+    assert len(event_validators()[1]) == len(spec["properties"]["events"]["items"]["oneOf"])
+    replies: list[object] = [{"events": [e]} for e in events]
+    replies += [{"events": events[6:9], "responses": [{"text": "x"}]}, {"events": [], "responses": [1]}, [], 7]
+    return replies
+
+
+def test_the_split_check_agrees_with_the_whole_schema_on_every_event_kind() -> None:
+    from bot.rasa_speedups import response_validator, valid_reply
+
+    corpus = _corpus()
+    verdicts = [(valid_reply(r), response_validator().is_valid(r)) for r in corpus]
+    assert all(fast == whole for fast, whole in verdicts), [r for r, v in zip(corpus, verdicts, strict=True) if v[0] != v[1]]
+    # Both kinds occur, so agreeing is not agreeing on one answer.
+    assert sum(whole for _, whole in verdicts) > 40 and sum(not whole for _, whole in verdicts) > 40
+
+
+def test_features_combine_as_rasas_pairwise_stacking_does() -> None:
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot import rasa_speedups
+
+    assert Message._combine_features is rasa_speedups.combine_features
+    rasas = rasa_speedups.rasa_combine_features
+    sparse = [Features(scipy.sparse.random(5, n, density=0.2, random_state=n, format="coo"), "sequence", "text",
+                       f"f{n}") for n in (3, 40, 7, 90)]
+    dense = [Features(np.random.default_rng(n).random((1, 5, n)), "sentence", "text", f"d{n}") for n in (4, 6)]
+    for parts in (sparse, sparse[:2], sparse[:1], dense, dense[:1], []):
+        ours, theirs = rasa_speedups.combine_features(parts, ["a"]), rasas(parts, ["a"])
+        if theirs is None:
+            assert ours is None
+            continue
+        assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
+        a, b = ours.features, theirs.features
+        if scipy.sparse.issparse(b):
+            assert scipy.sparse.issparse(a) and a.shape == b.shape and (a != b).nnz == 0
+        else:
+            assert np.array_equal(a, b)
+    with pytest.raises(ValueError):  # sparse and dense do not mix, in either
+        rasa_speedups.combine_features([sparse[0], dense[0]], [])
+    with pytest.raises(ValueError):  # nor do different lengths
+        rasa_speedups.combine_features([sparse[0], Features(scipy.sparse.coo_matrix((4, 2)), "sequence", "text", "x")],
+                                       [])
