@@ -11,7 +11,9 @@ that is whose orders the bot reads, so every request must carry
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, Optional
@@ -29,6 +31,12 @@ EXTERNAL_PREFIX = "EXTERNAL_"
 rasa_speedups.install()  # this module is what Rasa imports of ours at start-up
 # Appended to the replies when an action could not run: the gateway then keeps the message for a retry.
 ACTION_FAILED = {"action_failed": True}
+
+# Messages Rasa works on at once; the others wait their turn, first come first served. Rasa runs
+# NLU and policies on its one event loop: with every waiting message admitted, a message that
+# awaits the action server resumes only after all the others' work, so answers came late and
+# unevenly. A few at once keep the loop busy while one of them awaits an action.
+CONCURRENT_MESSAGES = int(os.environ.get("RASA_CONCURRENT_MESSAGES", "4"))
 
 # The failures noted while this message is handled (one list per message, shared by any task it starts).
 _failures: ContextVar[Optional[list[str]]] = ContextVar("shop_action_failures", default=None)
@@ -71,11 +79,14 @@ class GatewayInput(RestInput):
             if _watch not in logging.getLogger(name).handlers:
                 logging.getLogger(name).addHandler(_watch)
 
+        admitted = asyncio.Semaphore(CONCURRENT_MESSAGES)
+
         async def watched(message: UserMessage) -> None:
             failures: list[str] = []
             token = _failures.set(failures)
             try:
-                await on_new_message(message)
+                async with admitted:
+                    await on_new_message(message)
             finally:
                 _failures.reset(token)
             if failures:

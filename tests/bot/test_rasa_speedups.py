@@ -284,6 +284,8 @@ def test_features_combine_as_rasas_pairwise_stacking_does() -> None:
     rasas = rasa_speedups.rasa_combine_features
     sparse = [Features(scipy.sparse.random(5, n, density=0.2, random_state=n, format="coo"), "sequence", "text",
                        f"f{n}") for n in (3, 40, 7, 90)]
+    sparse.append(Features(scipy.sparse.random(5, 9, density=0.5, random_state=1, format="csr", dtype=np.float32),
+                           "sequence", "text", "csr"))  # another format and type: upcast as hstack does
     dense = [Features(np.random.default_rng(n).random((1, 5, n)), "sentence", "text", f"d{n}") for n in (4, 6)]
     for parts in (sparse, sparse[:2], sparse[:1], dense, dense[:1], []):
         ours, theirs = rasa_speedups.combine_features(parts, ["a"]), rasas(parts, ["a"])
@@ -293,7 +295,7 @@ def test_features_combine_as_rasas_pairwise_stacking_does() -> None:
         assert (ours.type, ours.attribute, ours.origin) == (theirs.type, theirs.attribute, theirs.origin)
         a, b = ours.features, theirs.features
         if scipy.sparse.issparse(b):
-            assert scipy.sparse.issparse(a) and a.shape == b.shape and (a != b).nnz == 0
+            assert scipy.sparse.issparse(a) and a.shape == b.shape and a.dtype == b.dtype and (a != b).nnz == 0
         else:
             assert np.array_equal(a, b)
     with pytest.raises(ValueError):  # sparse and dense do not mix, in either
@@ -301,3 +303,54 @@ def test_features_combine_as_rasas_pairwise_stacking_does() -> None:
     with pytest.raises(ValueError):  # nor do different lengths
         rasa_speedups.combine_features([sparse[0], Features(scipy.sparse.coo_matrix((4, 2)), "sequence", "text", "x")],
                                        [])
+
+
+def test_the_language_slot_is_filled_in_process_as_the_action_server_fills_it() -> None:
+    import asyncio
+
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered, deserialise_events
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+    from rasa_sdk.executor import ActionExecutor
+
+    from actions.language import ActionDetectLanguage
+    from bot import rasa_speedups
+    from bot.settings import ROOT
+
+    assert ActionExtractSlots._run_custom_action is rasa_speedups.run_slot_action
+    domain = Domain.load(str(ROOT / "domain"))
+    endpoint = EndpointConfig("http://127.0.0.1:9/never-called")  # nothing listens: a remote call would fail
+    executor = ActionExecutor()
+    executor.register_action(ActionDetectLanguage)
+
+    async def remote(tracker: DialogueStateTracker) -> list:
+        """What the action server answers (rasa-sdk's own executor, given Rasa's call as JSON)."""
+        call = json.loads(json.dumps(RemoteAction("action_detect_language", endpoint)._action_call_format(
+            tracker, domain)))
+        reply = await executor.run(call)
+        return [e for e in deserialise_events(reply["events"]) if isinstance(e, SlotSet | BotUttered)]
+
+    cases = [  # (text, intent, entities, metadata, language slot before)
+        ("你好", "greet", [], {}, "en"),
+        ("where is my order?", "order_status", [], {}, "zh"),
+        ("我的order到哪了", "order_status", [], {}, "en"),
+        ("我的订单到哪了", "order_status", [], {}, "zh"),  # already zh: nothing to set
+        ("👍", "affirm", [], {"language": "en"}, "zh"),
+        ("12345", "inform", [], {}, "en"),
+        ("12345", "inform", [], {"language": "klingon"}, "en"),
+        ('/inform{"order_id":"1"}', "inform", [], {}, "en"),
+        ("", "EXTERNAL_unpaid_reminder", [{"entity": "language", "value": "en", "start": 0, "end": 0}], {}, "zh"),
+    ]
+    outcomes = []
+    for text, intent, entities, metadata, before in cases:
+        tracker = DialogueStateTracker.from_events("t", [
+            ActionExecuted("action_listen"), SlotSet("language", before),
+            UserUttered(text, {"name": intent, "confidence": 1.0}, entities, metadata=metadata)], domain.slots)
+        ours = asyncio.run(rasa_speedups.run_slot_action(ActionExtractSlots(endpoint), "action_detect_language",
+                                                         None, None, tracker, domain))
+        assert ours == asyncio.run(remote(tracker)), text
+        outcomes.append([(e.key, e.value) for e in ours])
+    assert outcomes[:3] == [[("language", "zh")], [("language", "en")], [("language", "zh")]]
+    assert outcomes[3] == [] and outcomes[4] == [("language", "en")] and outcomes[8] == [("language", "en")]
