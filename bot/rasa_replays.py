@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Optional
@@ -92,8 +93,12 @@ class _Applied:
     """DialogueStateTracker.applied_events's loop, paused after `seen` events."""
 
     seen: list[Event]
-    loop_names: list[str]
+    loop_names: set[str]
     applied: list[Event] = field(default_factory=list)
+
+
+def _loop_names(events: Iterable[Event]) -> set[str]:
+    return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
 
 
 def applied_events(self: DialogueStateTracker) -> list[Event]:
@@ -102,15 +107,19 @@ def applied_events(self: DialogueStateTracker) -> list[Event]:
     Rasa's loop runs over every event each time (and copies the list it builds
     for each form turn): O(turns) per call, several calls per prediction. Its
     outcome for an event depends on the events before it and on the names of
-    all the conversation's forms, so the paused loop is continued while the
-    events start with the ones seen and the form names are the same; else it
-    starts over.
+    all the conversation's forms (only whether a name is among them), so the
+    paused loop is continued while the events start with the ones seen and
+    the new ones name no other form; else it starts over.
     """
     events = self.events
-    loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
     kept = _applied.get(self.sender_id)
-    if kept is None or kept.loop_names != loop_names or not _continues(kept.seen, events):
-        kept = _Applied(seen=[], loop_names=loop_names)
+    # Rasa only asks whether a name is among them: a form named again (each activation) changes nothing.
+    if kept is not None and (not _continues(kept.seen, events) or not _loop_names(
+            islice(events, len(kept.seen), None)) <= kept.loop_names):
+        kept = None
+    if kept is None:
+        kept = _Applied(seen=[], loop_names=_loop_names(events))
+    loop_names = kept.loop_names
     applied = kept.applied
     for event in islice(events, len(kept.seen), None):
         # Rasa 3.6.21's loop body, step for step.
