@@ -241,7 +241,7 @@ class ShopperChannel:
             return messages, c.owner, c.agent_id
 
         messages, owner, agent_id = await db(store)
-        out = []
+        out: list[dict[str, Any]] = []
         for message in messages:
             await self.g.sio.emit("bot_uttered", wire(message, self.g.uploads.link),
                                   room=shopper_room(conversation_id))
