@@ -10,6 +10,10 @@ with the new ones while the events start with those seen (the same objects,
 in order); otherwise it starts over, exactly as Rasa would compute it. The
 tests compare all three with Rasa's own on every prefix of every test story.
 
+Memoization's and TED's featurizer (`prediction_states`) then took a copy
+of every state to keep the last four: it reads them from the end of the
+kept replay instead and copies only those.
+
 Installed by bot/rasa_speedups.py.
 """
 
@@ -23,6 +27,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Optional
 
+from rasa.core.featurizers.tracker_featurizers import (
+    MaxHistoryTrackerFeaturizer,
+    TrackerFeaturizer,
+    _is_prev_action_unlikely_intent_in_state,
+)
 from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import (
@@ -40,6 +49,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 rasa_past_states = DialogueStateTracker.past_states
 rasa_applied_events = DialogueStateTracker.applied_events
 rasa_copy = DialogueStateTracker.copy
+rasa_prediction_states = MaxHistoryTrackerFeaturizer.prediction_states
 # Paused replays: about three per conversation (the policies' flags), for the conversations most recently active.
 FOLDS_KEPT = 3 * 1000
 
@@ -149,6 +159,19 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     the applied events are not the last ones plus new ones (a form's earlier
     turns undone, a rewind), it starts over, as Rasa does.
     """
+    # Featurizers drop the text or the intent from states' user part in place (the only part any
+    # caller changes): each caller gets its own states and user parts.
+    return [_own(state) for state in states_now(self, domain, omit_unset_slots, ignore_rule_only_turns,
+                                                rule_only_data)]
+
+
+def _own(state: State) -> State:
+    return {**state, USER: dict(state[USER])} if USER in state else dict(state)
+
+
+def states_now(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bool = False,
+               ignore_rule_only_turns: bool = False, rule_only_data: Optional[dict[str, Any]] = None) -> list[State]:
+    """past_states's states, shared with the kept replay: for a caller that copies those it keeps."""
     applied = self.applied_events()
     # RulePolicy passes a new rule_only_data dict (of name lists) each call: its content is the key.
     rule_only = tuple(sorted((k, tuple(v)) for k, v in rule_only_data.items())) if rule_only_data else None
@@ -169,9 +192,45 @@ def past_states(self: DialogueStateTracker, domain: Domain, omit_unset_slots: bo
     now = _Fold(applied=[], replay=fold.replay, states=fold.states[:], last_ml_action=fold.last_ml_action,
                 turn_was_hidden=fold.turn_was_hidden)
     _visit(domain, now, fold.replay, False, *flags)
-    # Featurizers drop the text or the intent from states' user part in place (the only part any
-    # caller changes): each caller gets its own states and user parts.
-    return [{**state, USER: dict(state[USER])} if USER in state else dict(state) for state in now.states]
+    return now.states
+
+
+def prediction_states(self: MaxHistoryTrackerFeaturizer, trackers: list[DialogueStateTracker], domain: Domain,
+                      use_text_for_last_user_input: bool = False, ignore_rule_only_turns: bool = False,
+                      rule_only_data: Optional[dict[str, Any]] = None,
+                      ignore_action_unlikely_intent: bool = False) -> list[list[State]]:
+    """MaxHistoryTrackerFeaturizer.prediction_states, copying only the states it keeps.
+
+    Rasa's asks past_states for every state of the conversation, each a fresh
+    copy, drops those after action_unlikely_intent (memoization and TED ask
+    it to), then keeps the last `max_history` (4 for both) and changes those
+    in place: O(turns) copies per prediction. Here the shared states are
+    read from the end until enough are found, and only those are copied.
+    Another tracker or featurizer class goes to Rasa's own.
+    """
+    if (type(self)._create_states is not TrackerFeaturizer._create_states
+            or any(type(t).past_states is not past_states for t in trackers)):
+        return rasa_prediction_states(self, trackers, domain, use_text_for_last_user_input,
+                                      ignore_rule_only_turns, rule_only_data, ignore_action_unlikely_intent)
+    kept = [[_own(state) for state in _last_states(
+        states_now(tracker, domain, ignore_rule_only_turns=ignore_rule_only_turns, rule_only_data=rule_only_data),
+        self.max_history, ignore_action_unlikely_intent)] for tracker in trackers]
+    self._choose_last_user_input(kept, use_text_for_last_user_input)
+    return kept
+
+
+def _last_states(states: list[State], count: Optional[int], drop_unlikely: bool) -> list[State]:
+    """The states Rasa would keep: without those after action_unlikely_intent if asked, then the last
+    `count` (all of them when `count` is None or 0, as MaxHistoryTrackerFeaturizer.slice_state_history)."""
+    if not count:
+        return [s for s in states if not _is_prev_action_unlikely_intent_in_state(s)] if drop_unlikely else states
+    picked: list[State] = []
+    for state in reversed(states):
+        if not (drop_unlikely and _is_prev_action_unlikely_intent_in_state(state)):
+            picked.append(state)
+            if len(picked) == count:
+                break
+    return picked[::-1]
 
 
 @dataclass
@@ -223,3 +282,4 @@ def install() -> None:
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     DialogueStateTracker.applied_events = applied_events  # type: ignore[method-assign]
     DialogueStateTracker.copy = copy_tracker  # type: ignore[method-assign]
+    MaxHistoryTrackerFeaturizer.prediction_states = prediction_states  # type: ignore[method-assign]

@@ -133,3 +133,57 @@ def test_kept_past_states_equal_rasas_and_are_each_callers_own() -> None:
     after = rasa_replays.past_states(tracker, domain)
     assert after == rasa_replays.rasa_past_states(tracker, domain) and after != before
     assert DialogueStateTracker.past_states is rasa_replays.past_states  # installed by the channel import
+
+
+def test_prediction_states_copy_only_what_they_keep_and_equal_rasas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memoization's and TED's featurizer (the last 4 states) and RulePolicy's (all of them), on every
+    prefix of the test stories: the same states as Rasa's, each call's its own to change."""
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+    from rasa.shared.core.constants import ACTION_UNLIKELY_INTENT_NAME
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    from bot import rasa_replays
+    from bot.settings import ROOT
+
+    assert MaxHistoryTrackerFeaturizer.prediction_states is rasa_replays.prediction_states
+    domain = Domain.load(str(ROOT / "domain"))
+    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
+    rule_only = {"slots": ["requested_slot"], "loops": ["invoice_form", "case_form"]}
+    featurizers = [MaxHistoryTrackerFeaturizer(max_history=4), MaxHistoryTrackerFeaturizer(max_history=None)]
+    flag_sets = [{}, {"use_text_for_last_user_input": True},
+                 {"ignore_rule_only_turns": True, "rule_only_data": rule_only, "ignore_action_unlikely_intent": True},
+                 {"ignore_action_unlikely_intent": True}]
+    checked = longest = 0
+
+    def rasas(featurizer: MaxHistoryTrackerFeaturizer, tracker: DialogueStateTracker, flags: dict) -> list:
+        """Rasa's own all the way down: its featurizer, past_states and applied_events."""
+        with monkeypatch.context() as m:
+            m.setattr(DialogueStateTracker, "past_states", rasa_replays.rasa_past_states)
+            m.setattr(DialogueStateTracker, "applied_events", rasa_replays.rasa_applied_events)
+            return rasa_replays.rasa_prediction_states(featurizer, [tracker], domain, **flags)
+
+    stories = []
+    for step in steps[:25]:
+        events = [ActionExecuted("action_listen"), *step.explicit_events(domain)]
+        stories.append(events)
+        # As TED's intent checker would log it: the states after it are dropped for memoization and TED.
+        stories.append([e for event in events for e in (
+            [event, ActionExecuted(ACTION_UNLIKELY_INTENT_NAME)] if isinstance(event, UserUttered) else [event])])
+    for number, events in enumerate(stories):
+        for k in range(1, len(events) + 1):
+            tracker = DialogueStateTracker.from_events(f"p-{number}", events[:k], domain.slots)
+            for featurizer in featurizers:
+                for flags in flag_sets:
+                    ours = rasa_replays.prediction_states(featurizer, [tracker], domain, **flags)
+                    expected = rasas(featurizer, tracker, flags)
+                    assert ours == expected, (number, k, featurizer.max_history, flags)
+                    for state in ours[0]:  # what a caller may do to its states...
+                        state.get("user", {}).clear()
+                    # ...is not seen by the next caller
+                    assert rasa_replays.prediction_states(featurizer, [tracker], domain, **flags) == expected
+                    checked += 1
+                    longest = max(longest, len(ours[0]))
+    assert checked > 1000 and longest > 4  # histories longer than what memoization keeps
