@@ -223,7 +223,7 @@ def _last_states(states: list[State], count: Optional[int], drop_unlikely: bool)
     """The states Rasa would keep: without those after action_unlikely_intent if asked, then the last
     `count` (all of them when `count` is None or 0, as MaxHistoryTrackerFeaturizer.slice_state_history)."""
     if not count:
-        return [s for s in states if not _is_prev_action_unlikely_intent_in_state(s)] if drop_unlikely else states
+        return TrackerFeaturizer._remove_action_unlikely_intent_from_states(states) if drop_unlikely else states
     picked: list[State] = []
     for state in reversed(states):
         if not (drop_unlikely and _is_prev_action_unlikely_intent_in_state(state)):

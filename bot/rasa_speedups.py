@@ -87,6 +87,8 @@ from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionDetectLanguage
 from bot import rasa_replays
@@ -321,9 +323,6 @@ async def run_slot_action(self: ActionExtractSlots, custom_action: str, output_c
     found = IN_PROCESS.get(custom_action)
     if found is None:
         return await rasa_run_custom_action(self, custom_action, output_channel, nlg, tracker, domain)
-    from rasa_sdk import Tracker
-    from rasa_sdk.executor import CollectingDispatcher
-
     try:
         state = tracker.current_state(EventVerbosity.NONE)  # what the action server is sent, but the events
         sdk_tracker = Tracker.from_dict({**state, "events": []})
