@@ -2,7 +2,8 @@
 
 ../shared/eval (data nobody here wrote) and the held-out out-of-scope set
 measure the model; a training example equal to one of their sentences, after
-normalising case, spaces, punctuation and script, would inflate the figures.
+normalising case, spaces, punctuation and script, or a close edit of one (a
+word swapped, a greeting added), would inflate the figures.
 """
 
 import csv
@@ -11,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from rapidfuzz import fuzz, process
 
 from bot.text import to_simplified
 from tests.test_training_data import examples
@@ -19,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout_scope.csv"
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+# Similarity (rapidfuzz's ratio, 0-100) from which a training example counts as
+# a close edit of a measured sentence: "I have to change my delivery address"
+# against "I need to change my delivery address" scores 90.
+CLOSE_EDIT = 90.0
 
 
 def normalise(text: str) -> str:
@@ -52,6 +58,27 @@ def test_no_training_example_is_an_eval_or_heldout_sentence() -> None:
     leaked = [(name, text, trained[normalise(text)]) for name, text in measured_sentences()
               if normalise(text) in trained]
     assert not leaked, leaked[:20]
+
+
+def close_edits(trained: dict[str, str], measured: list[tuple[str, str]]) -> list[tuple[str, str, str, float]]:
+    keys = list(trained)
+    scores = process.cdist([normalise(text) for _, text in measured], keys, scorer=fuzz.ratio,
+                           score_cutoff=CLOSE_EDIT)
+    return [(measured[i][0], measured[i][1], trained[keys[j]], float(scores[i, j]))
+            for i, j in zip(*scores.nonzero(), strict=True)]
+
+
+@pytest.mark.skipif(not EVAL_DIR.exists(), reason="no ../shared/eval on this machine")
+def test_no_training_example_is_a_close_edit_of_an_eval_or_heldout_sentence() -> None:
+    near = close_edits(training_sentences(), measured_sentences())
+    assert not near, near[:20]
+
+
+def test_the_close_edit_check_catches_a_reworded_copy() -> None:
+    measured = [("x.csv", "I have to change my delivery address"), ("x.csv", "保修多长时间呢?")]
+    trained = {normalise(t): t for t in ("I need to change my delivery address", "保修多长时间",
+                                          "where is my parcel", "发票怎么开")}
+    assert [row[2] for row in close_edits(trained, measured)] == ["I need to change my delivery address", "保修多长时间"]
 
 
 def test_the_check_catches_a_planted_copy(monkeypatch: pytest.MonkeyPatch) -> None:
