@@ -13,6 +13,7 @@ FallbackClassifier's threshold or onto out_of_scope.
 from __future__ import annotations
 
 import logging
+import zipfile
 from typing import Any, Optional
 
 import numpy as np
@@ -119,7 +120,9 @@ class LinearIntentBlend(GraphComponent, IntentClassifier):
                 if untrusted - TRUSTED_TYPES:
                     raise ValueError(f"untrusted types in {path.name}: {sorted(untrusted - TRUSTED_TYPES)}")
                 return cls(config, model_storage, resource, sio.load(path, trusted=sorted(untrusted)))
-        except ValueError as error:
+        # ValueError: no resource or foreign types; OSError/BadZipFile: the file is
+        # missing or cut short. Either way the model still answers, with DIET alone.
+        except (ValueError, OSError, zipfile.BadZipFile) as error:
             logger.warning(f"LinearIntentBlend not loaded ({error}); DIET decides alone.")
             return cls(config, model_storage, resource)
 

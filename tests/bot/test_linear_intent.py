@@ -97,3 +97,20 @@ def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: P
     ranking = [("order_status", 0.6), ("refund_status", 0.4)]
     [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
     assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_a_missing_or_cut_short_model_file_leaves_diet_to_decide(tmp_path: Path, damage: str) -> None:
+    trained(tmp_path)
+    storage = LocalModelStorage(tmp_path)
+    with storage.write_to(Resource("linear")) as directory:
+        path = directory / MODEL_FILE
+        if damage == "missing":
+            path.unlink()
+        else:
+            path.write_bytes(path.read_bytes()[:100])
+    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
+                                    ExecutionContext(GraphSchema({}), "test"))
+    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
+    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
+    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
