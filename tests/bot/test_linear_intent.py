@@ -83,6 +83,15 @@ def test_the_trained_model_survives_persist_and_load(tmp_path: Path) -> None:
     assert out.get(INTENT)["name"] == "refund_status"
 
 
+def assert_diet_decides_alone(storage: LocalModelStorage) -> None:
+    """The blend loaded from this storage leaves DIET's ranking as it is."""
+    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
+                                    ExecutionContext(GraphSchema({}), "test"))
+    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
+    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
+    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
+
+
 def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: Path) -> None:
     from collections import OrderedDict
 
@@ -92,11 +101,7 @@ def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: P
     storage = LocalModelStorage(tmp_path)
     with storage.write_to(Resource("linear")) as directory:
         sio.dump(OrderedDict(a=1), directory / MODEL_FILE)
-    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
-                                    ExecutionContext(GraphSchema({}), "test"))
-    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
-    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
-    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
+    assert_diet_decides_alone(storage)
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated"])
@@ -109,8 +114,4 @@ def test_a_missing_or_cut_short_model_file_leaves_diet_to_decide(tmp_path: Path,
             path.unlink()
         else:
             path.write_bytes(path.read_bytes()[:100])
-    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
-                                    ExecutionContext(GraphSchema({}), "test"))
-    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
-    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
-    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
+    assert_diet_decides_alone(storage)
