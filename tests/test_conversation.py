@@ -98,6 +98,17 @@ def test_return_by_buttons_opens_a_case(bot_url: str, seeded: Engine) -> None:
         assert case.order.order_no == "292010000001"
 
 
+def test_how_long_an_exchange_or_repair_takes_is_answered_not_started(bot_url: str, seeded: Engine) -> None:
+    # Asking the time is not asking for the exchange: no form, no case, the shop's figures.
+    add_shopper(seeded, "u9202", [])
+    chinese = texts(say(bot_url, "u9202", "换货流程走完大概得花几天"))
+    assert "48 小时内处理完毕" in chinese and "个工作日" in chinese, chinese
+    english = texts(say(bot_url, "u9202", "how many days does getting something repaired take"))
+    assert "settled within 48 hours" in english and not CJK.search(english), english
+    with Session(seeded) as s:
+        assert shop.shopper_cases(s, "u9202") == []
+
+
 def test_other_shoppers_orders_stay_private(bot_url: str, seeded: Engine) -> None:
     with Session(seeded) as s:
         theirs = shop.orders_with_status(s, "u1003", ["paid"])[0].order_no

@@ -208,6 +208,8 @@ async def test_progress_lists_every_case_with_next_step(fresh_shop) -> None:  # 
     await ActionRefundStatus().run(dispatcher, tracker, {})
     assert dispatcher.messages[0]["response"] == "utter_refund_rules"
     assert dispatcher.messages[0]["refund_days"] == "1–2"
+    # "换货要多久" is asked here too: the answer carries the case-handling time.
+    assert dispatcher.messages[0]["resolve_hours"] == "48"
 
 
 async def test_return_right_after_tracking_means_that_order(seeded) -> None:  # type: ignore[no-untyped-def]
