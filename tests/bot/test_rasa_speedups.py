@@ -354,3 +354,46 @@ def test_the_language_slot_is_filled_in_process_as_the_action_server_fills_it() 
         outcomes.append([(e.key, e.value) for e in ours])
     assert outcomes[:3] == [[("language", "zh")], [("language", "en")], [("language", "zh")]]
     assert outcomes[3] == [] and outcomes[4] == [("language", "en")] and outcomes[8] == [("language", "en")]
+
+
+def test_rules_see_only_as_far_back_as_the_longest_rule_and_predict_as_rasa_does() -> None:
+    """The trained RulePolicy on every prefix of the test stories, and of all of them run together
+    as one long conversation: the same prediction (action, confidences, events, hidden turn) from
+    the last few states as from Rasa's whole history."""
+    import asyncio
+
+    from rasa.core.agent import load_agent
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    from bot import rasa_speedups
+    from bot.settings import ROOT
+
+    model = ROOT / "models" / "shop-assist.tar.gz"
+    assert model.exists(), "no trained model: run `make train` (make test does it first)"
+    agent = asyncio.run(load_agent(str(model)))
+    # The loaded graph's RulePolicy (Rasa keeps its components on the runner's nodes).
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
+    policy = next(node._component for node in nodes if isinstance(node._component, RulePolicy))
+    domain = agent.domain
+    history = rasa_speedups.rule_history(policy)
+    assert 2 <= history <= 5 and policy.featurizer.max_history is None
+    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
+    stories = [[ActionExecuted("action_listen"), *step.explicit_events(domain)] for step in steps]
+    stories.append([event for story in stories for event in story])  # one conversation of every story
+    checked = longest = 0
+    for number, events in enumerate(stories):
+        for k in range(1, len(events) + 1):
+            if not isinstance(events[k - 1], UserUttered | ActionExecuted):
+                continue
+            tracker = DialogueStateTracker.from_events(f"rules-{number}", events[:k], domain.slots)
+            policy.featurizer.max_history = None
+            rasas = rasa_speedups.rasa_rule_predict(policy, tracker, domain)
+            ours = rasa_speedups.rule_predict(policy, tracker, domain)
+            assert policy.featurizer.max_history == history
+            assert ours == rasas, (number, k)
+            checked += 1
+            longest = max(longest, sum(isinstance(e, UserUttered) for e in events[:k]))
+    assert checked > 1000 and longest > 150, (checked, longest)
