@@ -119,3 +119,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                         shop_port=shop_port)
     finally:
         engine.dispose()
+
+
+def story_conversations(domain: object) -> list[list[object]]:
+    """Each story of tests/test_stories.yml as a conversation's events from its start."""
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+
+    from bot.settings import ROOT
+
+    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
+    return [[ActionExecuted("action_listen"), *step.explicit_events(domain)] for step in steps]

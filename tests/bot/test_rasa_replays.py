@@ -4,6 +4,7 @@ import pytest
 from rasa.shared.core.trackers import EventVerbosity
 
 from bot import channel  # noqa: F401 - importing the channel installs them, as in `rasa run`
+from tests.conftest import story_conversations
 
 
 def same_state(a, b) -> None:  # type: ignore[no-untyped-def]
@@ -47,20 +48,17 @@ def test_continued_past_states_equal_rasas_turn_by_turn(monkeypatch: pytest.Monk
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, Restarted, UserUtteranceReverted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
     from bot import rasa_replays
     from bot.settings import ROOT
 
     domain = Domain.load(str(ROOT / "domain"))
-    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
     rule_only = {"slots": ["requested_slot"], "loops": ["invoice_form", "case_form"]}
     flag_sets = [{}, {"omit_unset_slots": True},
                  {"ignore_rule_only_turns": True, "rule_only_data": rule_only}, {"rule_only_data": rule_only}]
     checked = 0
     stories = []
-    for step in steps[:40]:
-        events = [ActionExecuted("action_listen"), *step.explicit_events(domain)]
+    for events in story_conversations(domain)[:40]:
         stories.append(events)
         # As in a live conversation, where actions RulePolicy predicted from rule-only data are hidden.
         hidden, flip = [], False
@@ -143,14 +141,12 @@ def test_prediction_states_copy_only_what_they_keep_and_equal_rasas(monkeypatch:
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
     from bot import rasa_replays
     from bot.settings import ROOT
 
     assert MaxHistoryTrackerFeaturizer.prediction_states is rasa_replays.prediction_states
     domain = Domain.load(str(ROOT / "domain"))
-    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
     rule_only = {"slots": ["requested_slot"], "loops": ["invoice_form", "case_form"]}
     featurizers = [MaxHistoryTrackerFeaturizer(max_history=4), MaxHistoryTrackerFeaturizer(max_history=None)]
     flag_sets = [{}, {"use_text_for_last_user_input": True},
@@ -166,8 +162,7 @@ def test_prediction_states_copy_only_what_they_keep_and_equal_rasas(monkeypatch:
             return rasa_replays.rasa_prediction_states(featurizer, [tracker], domain, **flags)
 
     stories = []
-    for step in steps[:25]:
-        events = [ActionExecuted("action_listen"), *step.explicit_events(domain)]
+    for events in story_conversations(domain)[:25]:
         stories.append(events)
         # As TED's intent checker would log it: the states after it are dropped for memoization and TED.
         stories.append([e for event in events for e in (

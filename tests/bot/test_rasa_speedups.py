@@ -366,22 +366,19 @@ def test_rules_see_only_as_far_back_as_the_longest_rule_and_predict_as_rasa_does
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.events import ActionExecuted, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
     from bot import rasa_speedups
-    from bot.settings import ROOT
+    from tests.conftest import MODEL, story_conversations
 
-    model = ROOT / "models" / "shop-assist.tar.gz"
-    assert model.exists(), "no trained model: run `make train` (make test does it first)"
-    agent = asyncio.run(load_agent(str(model)))
+    assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
+    agent = asyncio.run(load_agent(str(MODEL)))
     # The loaded graph's RulePolicy (Rasa keeps its components on the runner's nodes).
     nodes = agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
     policy = next(node._component for node in nodes if isinstance(node._component, RulePolicy))
     domain = agent.domain
     history = rasa_speedups.rule_history(policy)
     assert 2 <= history <= 5 and policy.featurizer.max_history is None
-    steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
-    stories = [[ActionExecuted("action_listen"), *step.explicit_events(domain)] for step in steps]
+    stories = story_conversations(domain)
     stories.append([event for story in stories for event in story])  # one conversation of every story
     checked = longest = 0
     for number, events in enumerate(stories):
