@@ -48,6 +48,10 @@ action call's JSON is written by ujson (6 % with the standard library), and
 a message's features are combined in one concatenation instead of Rasa's
 deep copy and pairwise stacking (9 %, several times per message).
 
+Then (py-spy --gil, everything above in place): running the model's graph
+through dask cost about 15 % of what was left (bot/rasa_graph.py, installed
+from here, keeps a plan per set of targets and calls the nodes itself).
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
@@ -92,7 +96,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionDetectLanguage
-from bot import rasa_replays
+from bot import rasa_graph, rasa_replays
 
 logger = logging.getLogger(__name__)
 # Slot-mapping actions that only read the latest message and the slots: run in Rasa's process.
@@ -247,8 +251,9 @@ def action_call_format(self: RemoteAction, tracker: DialogueStateTracker, domain
     return call
 
 
-# RulePolicy's verdict for the tracker it was last asked about: (tracker, whether it decides alone).
-_rule_verdict: list[Optional[tuple[DialogueStateTracker, bool]]] = [None]
+# RulePolicy's verdict for the tracker it was last asked about: (tracker, its length then, whether it
+# decides alone). The length keeps a verdict from applying to the same tracker a prediction later.
+_rule_verdict: list[Optional[tuple[DialogueStateTracker, int, bool]]] = [None]
 
 
 def rule_decides(prediction: PolicyPrediction, tracker: DialogueStateTracker, domain: Domain) -> bool:
@@ -292,7 +297,7 @@ def rule_predict(self: RulePolicy, tracker: DialogueStateTracker, domain: Domain
     if self.featurizer is not None and self.featurizer.max_history is None:
         self.featurizer.max_history = rule_history(self)
     prediction = rasa_rule_predict(self, tracker, domain, *args, **kwargs)
-    _rule_verdict[0] = (tracker, rule_decides(prediction, tracker, domain))
+    _rule_verdict[0] = (tracker, len(tracker.events), rule_decides(prediction, tracker, domain))
     return prediction
 
 
@@ -301,7 +306,8 @@ def ted_predict(self: TEDPolicy, tracker: DialogueStateTracker, domain: Domain, 
     """TEDPolicy.predict_action_probabilities, not run when RulePolicy has decided for this tracker
     (and TED has no end-to-end input, which could outrank it)."""
     verdict, _rule_verdict[0] = _rule_verdict[0], None
-    if precomputations is None and not args and verdict is not None and verdict[0] is tracker and verdict[1]:
+    if (precomputations is None and not args and verdict is not None and verdict[0] is tracker
+            and verdict[1] == len(tracker.events) and verdict[2]):
         return self._prediction(self._default_predictions(domain))
     return rasa_ted_predict(self, tracker, domain, *args, precomputations=precomputations, **kwargs)
 
@@ -357,6 +363,7 @@ async def run_slot_action(self: ActionExtractSlots, custom_action: str, output_c
 
 def install() -> None:
     rasa_replays.install()
+    rasa_graph.install()
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
