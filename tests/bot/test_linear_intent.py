@@ -83,6 +83,24 @@ def test_the_trained_model_survives_persist_and_load(tmp_path: Path) -> None:
     assert out.get(INTENT)["name"] == "refund_status"
 
 
+def test_the_loaded_classifier_multiplies_without_copying_and_gives_the_same_probabilities(tmp_path: Path) -> None:
+    import copy
+
+    blender = LinearIntentBlend.create(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+                                       Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
+    blender.train(TrainingData([message(intent, *np.eye(3, dtype=int)[i]) for i, intent in
+                                enumerate(["order_status", "refund_status", "greet"]) for _ in range(5)]))
+    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+                                    Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
+    pipeline = loaded._pipeline
+    assert pipeline is not None and pipeline[-1].coef_.T.flags.c_contiguous  # scipy uses it as it is
+    as_trained = copy.deepcopy(pipeline)
+    as_trained[-1].coef_ = np.ascontiguousarray(as_trained[-1].coef_)
+    assert not as_trained[-1].coef_.T.flags.c_contiguous
+    rows = scipy.sparse.random(40, 3, density=0.5, format="csr", random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(pipeline.predict_proba(rows), as_trained.predict_proba(rows))
+
+
 def assert_diet_decides_alone(storage: LocalModelStorage) -> None:
     """The blend loaded from this storage leaves DIET's ranking as it is."""
     loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
