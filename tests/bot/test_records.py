@@ -117,6 +117,7 @@ def test_sqlite_files_keep_their_connections_with_the_pragmas(tmp_path) -> None:
         with engine.connect() as conn:
             assert conn.execute(sql("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(sql("PRAGMA synchronous")).scalar() == 1  # NORMAL: the log synced at checkpoints
     assert engine.pool.checkedin() == 1  # the one connection, kept
     engine.dispose()
     assert make_engine("sqlite://").pool.__class__.__name__ == "SingletonThreadPool"  # in memory: one database
