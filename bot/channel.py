@@ -101,6 +101,14 @@ class GatewayInput(RestInput):
                 return response.json({"error": "unauthorised"}, status=401)
             return None
 
+        @blueprint.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            # Rasa's own "/" answers even when its model failed to load (a renamed component, a
+            # damaged file): every message would then go unanswered. `make run` waits for this.
+            agent = request.app.ctx.agent
+            loaded = agent is not None and agent.is_ready()
+            return response.json({"ready": loaded}, status=200 if loaded else 503)
+
         @blueprint.route("/trigger", methods=["POST"])
         async def trigger(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}

@@ -139,7 +139,7 @@ def plan(shape: Shape, workdir: Path) -> list[Server]:
             f"rasa{'' if i == 0 else i + 1}",
             [str(BIN / "rasa"), "run", "-i", service_host(), "--port", str(port), "--model", str(MODEL),
              "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints_file)],
-            f"http://127.0.0.1:{port}/", common))
+            f"http://127.0.0.1:{port}/webhooks/gateway/ready", common))
     for i, port in enumerate(shape.gateway_ports):
         servers.append(Server(f"gateway{'' if i == 0 else i + 1}", [GATEWAY_PYTHON, "-m", "bot.gateway.app"],
                               f"http://127.0.0.1:{port}/healthz", {**common, "GATEWAY_PORT": str(port)}))

@@ -22,7 +22,7 @@ def test_runner_starts_both_servers_and_ctrl_c_stops_them(seeded: Engine, tmp_pa
         [sys.executable, "-m", "bot.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True, start_new_session=True,
     )
-    urls = [f"http://127.0.0.1:{rasa_port}/", f"http://127.0.0.1:{action_port}/health",
+    urls = [f"http://127.0.0.1:{rasa_port}/webhooks/gateway/ready", f"http://127.0.0.1:{action_port}/health",
             f"http://127.0.0.1:{gateway_port}/healthz"]
     try:
         output = ""
@@ -46,3 +46,39 @@ def test_runner_starts_both_servers_and_ctrl_c_stops_them(seeded: Engine, tmp_pa
                 runner.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(runner.pid, signal.SIGKILL)
+
+
+def test_a_rasa_whose_model_did_not_load_is_not_ready(tmp_path: Path) -> None:
+    """Rasa's "/" answers without a model; `make run` and the tests wait for the gateway channel's /ready."""
+    from bot import keys
+    from bot.run import server_environment
+
+    import io
+    import tarfile
+
+    port = free_port()
+    # The trained model with one component renamed away, as a model trained before a rename is.
+    broken = tmp_path / "renamed.tar.gz"
+    with tarfile.open(MODEL, "r:gz") as source, tarfile.open(broken, "w:gz", compresslevel=1) as target:
+        for member in source:
+            data = source.extractfile(member) if member.isfile() else None
+            if member.name.lstrip("/") == "metadata.json" and data is not None:
+                text = data.read().replace(b"LinearIntentClassifier", b"NoSuchClassifier")
+                assert b"NoSuchClassifier" in text
+                member.size = len(text)
+                data = io.BytesIO(text)
+            target.addfile(member, data)
+    rasa = subprocess.Popen(
+        [str(Path(sys.executable).with_name("rasa")), "run", "-i", "127.0.0.1", "--port", str(port),
+         "--model", str(broken), "--credentials", str(ROOT / "credentials.yml")],
+        cwd=ROOT, env={**server_environment(), "INTERNAL_TOKEN": keys.get("INTERNAL_TOKEN")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        while not answers(f"http://127.0.0.1:{port}/") and time.time() < deadline and rasa.poll() is None:
+            time.sleep(0.5)
+        assert answers(f"http://127.0.0.1:{port}/"), "Rasa did not start"
+        assert not answers(f"http://127.0.0.1:{port}/webhooks/gateway/ready")
+    finally:
+        os.killpg(rasa.pid, signal.SIGTERM)
+        rasa.wait(timeout=30)
