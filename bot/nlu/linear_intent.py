@@ -8,6 +8,11 @@ character n-gram counts) is deterministic, trains in seconds, and spreads its
 probability where the words are unfamiliar. Averaging the two keeps DIET's
 accuracy on shop questions and lets strange ones fall below the
 FallbackClassifier's threshold or onto out_of_scope.
+
+`LinearIntentClassifier` runs before DIET and leaves its probabilities on the
+message; `bot.nlu.blended_diet.BlendedDIETClassifier` averages them with
+DIET's, and does not ask DIET at all when the linear share alone already
+decides (`deciding_probability`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -34,6 +39,8 @@ MODEL_FILE = "linear_intent.skops"
 # loading a type it does not know, and this is the only one the pipeline needs.
 TRUSTED_TYPES = frozenset({"scipy.sparse._csr.csr_matrix"})
 RANKING_LENGTH = 10
+# Where the linear model leaves its opinion for DIET's blend (not part of the parse result).
+LINEAR_PROBABILITIES = "linear_intent_probabilities"
 
 
 def blend(diet: dict[str, float], linear: dict[str, float], weight: float) -> list[tuple[str, float]]:
@@ -47,19 +54,29 @@ def blend(diet: dict[str, float], linear: dict[str, float], weight: float) -> li
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
+def deciding_probability(weight: float, margin: float) -> float:
+    """The linear probability from which DIET cannot change the blend's outcome.
+
+    With the linear model's top intent at p, the blend gives it at least weight * p
+    (DIET giving it nothing) and any other intent at most weight * (1 - p) + (1 - weight)
+    (DIET giving that one everything). The winner cannot change, and its lead stays at
+    least `margin` (the FallbackClassifier's ambiguity threshold), once
+    2 * weight * p - 1 >= margin. Above 1 (weight <= 0.5): DIET is always asked.
+    """
+    return (1 + margin) / (2 * weight) if weight > 0 else float("inf")
+
+
 def sentence_features(message: Message) -> Optional[scipy.sparse.spmatrix]:
     _, sentence = message.get_sparse_features(TEXT)
     return None if sentence is None else sentence.features
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentBlend(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # weight: the linear model's share (config.yml sets the shop's, chosen
-        # by cross-validation); C large enough that familiar shop wording
-        # still gets a clear winner.
-        return {"weight": 0.5, "C": 100.0, "max_iter": 3000}
+        # C large enough that familiar shop wording still gets a clear winner.
+        return {"C": 100.0, "max_iter": 3000}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Any = None) -> None:
@@ -76,7 +93,7 @@ class LinearIntentBlend(GraphComponent, IntentClassifier):
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearIntentBlend:
+               execution_context: ExecutionContext) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
     @staticmethod
@@ -95,7 +112,7 @@ class LinearIntentBlend(GraphComponent, IntentClassifier):
                 rows.append(features)
                 labels.append(example.get(INTENT))
         if len(set(labels)) < 2:
-            logger.warning("LinearIntentBlend: fewer than two intents to learn; DIET decides alone.")
+            logger.warning("LinearIntentClassifier: fewer than two intents to learn; DIET decides alone.")
             return self._resource
         pipeline = make_pipeline(
             TfidfTransformer(sublinear_tf=True),
@@ -114,7 +131,7 @@ class LinearIntentBlend(GraphComponent, IntentClassifier):
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentBlend:
+             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
         import skops.io as sio
 
         try:
@@ -129,25 +146,18 @@ class LinearIntentBlend(GraphComponent, IntentClassifier):
         # ValueError: no resource or foreign types; OSError/BadZipFile: the file is
         # missing or cut short. Either way the model still answers, with DIET alone.
         except (ValueError, OSError, zipfile.BadZipFile) as error:
-            logger.warning(f"LinearIntentBlend not loaded ({error}); DIET decides alone.")
+            logger.warning(f"LinearIntentClassifier not loaded ({error}); DIET decides alone.")
             return cls(config, model_storage, resource)
 
     def process(self, messages: list[Message]) -> list[Message]:
+        """Each message gets the linear model's probability for every intent (none: DIET decides alone)."""
         if self._pipeline is None:
             return messages
-        weight = float(self._config["weight"])
         classes = list(self._pipeline.classes_)
         for message in messages:
             features = sentence_features(message)
-            ranking = message.get(INTENT_RANKING_KEY)
-            if features is None or not ranking:
+            if features is None:
                 continue
             probabilities = self._pipeline.predict_proba(features.tocsr())[0]
-            linear = dict(zip(classes, map(float, probabilities), strict=True))
-            diet = {entry["name"]: float(entry["confidence"]) for entry in ranking}
-            blended = blend(diet, linear, weight)[:RANKING_LENGTH]
-            name, confidence = blended[0]
-            message.set(INTENT, {"name": name, "confidence": confidence}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in blended],
-                        add_to_output=True)
+            message.set(LINEAR_PROBABILITIES, dict(zip(classes, map(float, probabilities), strict=True)))
         return messages

@@ -8,29 +8,37 @@ import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.linear_intent import MODEL_FILE, LinearIntentBlend, blend
+from bot.nlu.linear_intent import (
+    LINEAR_PROBABILITIES,
+    MODEL_FILE,
+    LinearIntentClassifier,
+    blend,
+    deciding_probability,
+)
 
 # Three made-up "words": feature 0 means order talk, 1 refund talk, 2 neither
 # (never seen in training).
 
 
-def message(intent: str | None, *counts: int, ranking: list[tuple[str, float]] | None = None) -> Message:
+def message(intent: str | None, *counts: int) -> Message:
     m = Message(data={TEXT: "x", **({INTENT: intent} if intent else {})})
     m.add_features(Features(scipy.sparse.coo_matrix(np.array([counts], dtype=float)),
                             FEATURE_TYPE_SENTENCE, TEXT, "test"))
-    if ranking is not None:
-        m.set(INTENT_RANKING_KEY, [{"name": n, "confidence": c} for n, c in ranking])
-        m.set(INTENT, {"name": ranking[0][0], "confidence": ranking[0][1]})
     return m
 
 
-def trained(tmp_path: Path) -> LinearIntentBlend:
-    blender = LinearIntentBlend.create(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+def opinion(classifier: LinearIntentClassifier, *counts: int) -> dict[str, float]:
+    [out] = classifier.process([message(None, *counts)])
+    return out.get(LINEAR_PROBABILITIES) or {}
+
+
+def trained(tmp_path: Path) -> LinearIntentClassifier:
+    blender = LinearIntentClassifier.create(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
                                        Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
     blender.train(TrainingData([message("order_status", 1, 0, 0) for _ in range(5)]
                                + [message("refund_status", 0, 1, 0) for _ in range(5)]))
@@ -50,47 +58,62 @@ def test_blend_breaks_ties_by_name_so_two_runs_agree() -> None:
     assert blend({"b": 0.5, "a": 0.5}, {}, 0.0) == [("a", 0.5), ("b", 0.5)]
 
 
+@pytest.mark.parametrize("weight", [0.55, 0.7, 0.9, 1.0])
+def test_from_the_deciding_probability_no_diet_answer_changes_the_winner_or_its_lead(weight: float) -> None:
+    margin = 0.05
+    deciding = deciding_probability(weight, margin)
+    for p in (deciding, min(deciding + 0.01, 1.0)):
+        linear = {"order_status": p, "refund_status": 1 - p}
+        for diet in ({"refund_status": 1.0}, {"greet": 1.0}, {}, {"order_status": 1.0}):
+            (top, first), (_, second) = blend(diet, linear, weight)[:2]
+            assert top == "order_status" and first - second >= margin - 1e-9, (p, diet)
+    # Just below it, the worst answer DIET could give does bring the lead under the margin.
+    below = deciding - 0.01
+    (_, first), (_, second) = blend({"refund_status": 1.0}, {"order_status": below, "refund_status": 1 - below},
+                                    weight)[:2]
+    assert first - second < margin
+
+
+def test_with_half_the_say_or_less_diet_is_always_asked() -> None:
+    assert deciding_probability(0.5, 0.05) > 1 and deciding_probability(0.3, 0.0) > 1
+    assert deciding_probability(0.0, 0.05) == float("inf")
+
+
 def test_a_confident_diet_mistake_is_pulled_back_by_the_linear_model(tmp_path: Path) -> None:
-    blender = trained(tmp_path)
-    [out] = blender.process([message(None, 0, 1, 0, ranking=[("order_status", 0.6), ("refund_status", 0.4)])])
-    assert out.get(INTENT)["name"] == "refund_status"
-    assert [r["name"] for r in out.get(INTENT_RANKING_KEY)][:2] == ["refund_status", "order_status"]
+    linear = opinion(trained(tmp_path), 0, 1, 0)
+    ranking = blend({"order_status": 0.6, "refund_status": 0.4}, linear, 0.5)
+    assert [name for name, _ in ranking][:2] == ["refund_status", "order_status"]
 
 
 def test_unfamiliar_features_lower_the_confidence_diet_would_give(tmp_path: Path) -> None:
-    blender = trained(tmp_path)
-    [out] = blender.process([message(None, 0, 0, 1, ranking=[("order_status", 1.0)])])
+    linear = opinion(trained(tmp_path), 0, 0, 1)
     # The linear model has no opinion on feature 2 (about 0.5 each), so the
     # blend is well below DIET's certainty.
-    assert out.get(INTENT)["name"] == "order_status"
-    assert 0.6 < out.get(INTENT)["confidence"] < 0.9
+    name, confidence = blend({"order_status": 1.0}, linear, 0.5)[0]
+    assert name == "order_status" and 0.6 < confidence < 0.9
 
 
-def test_messages_a_guard_already_decided_are_left_alone(tmp_path: Path) -> None:
-    blender = trained(tmp_path)
-    guarded = message(None, 0, 1, 0)
-    guarded.set(INTENT, {"name": "nlu_fallback", "confidence": 1.0})
-    guarded.set(INTENT_RANKING_KEY, [])
-    [out] = blender.process([guarded])
-    assert out.get(INTENT)["name"] == "nlu_fallback"
+def test_a_message_without_sentence_features_gets_no_opinion(tmp_path: Path) -> None:
+    [out] = trained(tmp_path).process([Message(data={TEXT: "x"})])
+    assert out.get(LINEAR_PROBABILITIES) is None
 
 
 def test_the_trained_model_survives_persist_and_load(tmp_path: Path) -> None:
     trained(tmp_path)
-    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+    loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
                                     Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
-    [out] = loaded.process([message(None, 0, 1, 0, ranking=[("order_status", 0.6), ("refund_status", 0.4)])])
-    assert out.get(INTENT)["name"] == "refund_status"
+    linear = opinion(loaded, 0, 1, 0)
+    assert max(linear, key=linear.__getitem__) == "refund_status" and sum(linear.values()) == pytest.approx(1)
 
 
 def test_the_loaded_classifier_multiplies_without_copying_and_gives_the_same_probabilities(tmp_path: Path) -> None:
     import copy
 
-    blender = LinearIntentBlend.create(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+    blender = LinearIntentClassifier.create(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
                                        Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
     blender.train(TrainingData([message(intent, *np.eye(3, dtype=int)[i]) for i, intent in
                                 enumerate(["order_status", "refund_status", "greet"]) for _ in range(5)]))
-    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), LocalModelStorage(tmp_path),
+    loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
                                     Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
     pipeline = loaded._pipeline
     assert pipeline is not None and pipeline[-1].coef_.T.flags.c_contiguous  # scipy uses it as it is
@@ -102,12 +125,10 @@ def test_the_loaded_classifier_multiplies_without_copying_and_gives_the_same_pro
 
 
 def assert_diet_decides_alone(storage: LocalModelStorage) -> None:
-    """The blend loaded from this storage leaves DIET's ranking as it is."""
-    loaded = LinearIntentBlend.load(LinearIntentBlend.get_default_config(), storage, Resource("linear"),
+    """The model loaded from this storage gives no opinion: DIET's ranking stands as it is."""
+    loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage, Resource("linear"),
                                     ExecutionContext(GraphSchema({}), "test"))
-    ranking = [("order_status", 0.6), ("refund_status", 0.4)]
-    [out] = loaded.process([message(None, 0, 1, 0, ranking=ranking)])
-    assert out.get(INTENT) == {"name": "order_status", "confidence": 0.6}
+    assert opinion(loaded, 0, 1, 0) == {}
 
 
 def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: Path) -> None:
