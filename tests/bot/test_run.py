@@ -50,11 +50,11 @@ def test_runner_starts_both_servers_and_ctrl_c_stops_them(seeded: Engine, tmp_pa
 
 def test_a_rasa_whose_model_did_not_load_is_not_ready(tmp_path: Path) -> None:
     """Rasa's "/" answers without a model; `make run` and the tests wait for the gateway channel's /ready."""
-    from bot import keys
-    from bot.run import server_environment
-
     import io
     import tarfile
+
+    from bot import keys
+    from bot.run import server_environment
 
     port = free_port()
     # The trained model with one component renamed away, as a model trained before a rename is.
