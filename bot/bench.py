@@ -86,8 +86,13 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
         sio.on("session_confirm", lambda sid: confirmed.set())
         # The bot's own answers: an acknowledged message the bot could not answer (Rasa without its
         # model, the action server down) gets only a notice, and must not count as a fast answer.
-        answered = [0]
-        sio.on("bot_uttered", lambda data: answered.__setitem__(0, answered[0] + (data.get("role") == "bot")))
+        answered = 0
+
+        def uttered(data: dict) -> None:
+            nonlocal answered
+            answered += data.get("role") == "bot"
+
+        sio.on("bot_uttered", uttered)
         token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))  # as the shop's site would sign it
         await sio.connect(urls[index % len(urls)], transports=["websocket"], auth={"token": token})
         await sio.emit("session_request", {})
@@ -102,7 +107,7 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
                 per_turn[turn].append(took)
             if not ack.get("ok"):
                 raise RuntimeError(f"{name}: {ack}")
-            if answered[0] <= turn:
+            if answered <= turn:
                 raise RuntimeError(f"{name}: the bot did not answer turn {turn} ({ack})")
         await sio.disconnect()
 

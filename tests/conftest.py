@@ -130,3 +130,11 @@ def story_conversations(domain: object) -> list[list[object]]:
 
     steps = YAMLStoryReader(domain).read_from_file(str(ROOT / "tests" / "test_stories.yml"))
     return [[ActionExecuted("action_listen"), *step.explicit_events(domain)] for step in steps]
+
+
+def story_texts(domain: object) -> list[list[str]]:
+    """What the shopper says in each story of tests/test_stories.yml (stories with no text left out)."""
+    from rasa.shared.core.events import UserUttered
+
+    said = [[e.text for e in story if isinstance(e, UserUttered) and e.text] for story in story_conversations(domain)]
+    return [texts for texts in said if texts]

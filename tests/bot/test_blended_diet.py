@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 import yaml
 from rasa.core.agent import Agent, load_agent
-from rasa.shared.core.events import UserUttered
 
 from bot.nlu.blended_diet import BlendedDIETClassifier
 from bot.nlu.linear_intent import deciding_probability
 from bot.settings import ROOT
-from tests.conftest import MODEL, story_conversations
+from tests.conftest import MODEL, story_texts
 
 
 def _pipeline() -> dict[str, dict[str, Any]]:
@@ -45,8 +44,7 @@ def agent() -> Agent:
 def _texts(agent: Agent) -> list[str]:
     with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
         texts = [row["text"] for row in csv.DictReader(f)]
-    stories = story_conversations(agent.domain)
-    return texts + [e.text for story in stories for e in story if isinstance(e, UserUttered) and e.text]
+    return texts + [text for said in story_texts(agent.domain) for text in said]
 
 
 def test_skipping_diet_picks_the_same_intent_for_every_message(agent: Agent,

@@ -18,7 +18,7 @@ from bot import (
     channel,  # noqa: F401 - importing the channel installs the speed-ups, as in `rasa run`
     rasa_graph,
 )
-from tests.conftest import MODEL, story_conversations
+from tests.conftest import MODEL, story_texts
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +76,7 @@ def _conversations(agent: Agent, texts: list[list[str]], tag: str) -> list[list[
 
 def test_conversations_go_as_they_do_through_dask(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
     """The test stories' shopper messages (no action server here: actions fail the same way in both)."""
-    stories = story_conversations(agent.domain)
-    texts = [[e.text for e in story if isinstance(e, UserUttered) and e.text] for story in stories]
-    texts = [said for said in texts if said][:40]
+    texts = story_texts(agent.domain)[:40]
     assert sum(map(len, texts)) > 60
     ours = _conversations(agent, texts, "plan")
     monkeypatch.setattr(DaskGraphRunner, "run", rasa_graph.rasa_run)
