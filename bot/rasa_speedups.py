@@ -52,6 +52,10 @@ Then (py-spy --gil, everything above in place): running the model's graph
 through dask cost about 15 % of what was left (bot/rasa_graph.py, installed
 from here, keeps a plan per set of targets and calls the nodes itself).
 
+At start-up (py-spy from start to ready): half of it went to tracing a
+training step in order to load DIET and TED; bot/rasa_loading.py, installed
+from here, loads them for prediction without it.
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
@@ -96,7 +100,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionDetectLanguage
-from bot import rasa_graph, rasa_replays
+from bot import rasa_graph, rasa_loading, rasa_replays
 
 logger = logging.getLogger(__name__)
 # Slot-mapping actions that only read the latest message and the slots: run in Rasa's process.
@@ -364,6 +368,7 @@ async def run_slot_action(self: ActionExtractSlots, custom_action: str, output_c
 def install() -> None:
     rasa_replays.install()
     rasa_graph.install()
+    rasa_loading.install()
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]
