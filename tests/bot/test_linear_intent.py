@@ -19,6 +19,8 @@ from bot.nlu.linear_intent import (
     LinearIntentClassifier,
     blend,
     deciding_probability,
+    sentence_features,
+    sentence_matrix,
 )
 
 # Three made-up "words": feature 0 means order talk, 1 refund talk, 2 neither
@@ -93,17 +95,47 @@ def test_unfamiliar_features_lower_the_confidence_diet_would_give(tmp_path: Path
     assert name == "order_status" and 0.6 < confidence < 0.9
 
 
+def test_the_training_matrix_is_each_messages_sentence_features_joined_as_rasa_joins_them() -> None:
+    rng = np.random.default_rng(11)
+
+    def featurized(widths: list[int]) -> Message:
+        m = Message(data={TEXT: "x", INTENT: "greet"})
+        for i, width in enumerate(widths):
+            block = scipy.sparse.random(1, width, density=0.4, format="coo", random_state=rng)
+            m.add_features(Features(block, FEATURE_TYPE_SENTENCE, TEXT, f"featurizer{i}"))
+            m.add_features(Features(scipy.sparse.random(3, width, density=0.4, format="coo", random_state=rng),
+                                    "sequence", TEXT, f"featurizer{i}"))  # token rows: not the sentence's
+        return m
+
+    alike = [featurized([4, 1, 6]) for _ in range(30)]
+    expected = scipy.sparse.vstack([sentence_features(m) for m in alike]).toarray()
+    np.testing.assert_array_equal(sentence_matrix(alike).toarray(), expected)
+    unlike = [featurized([11]), featurized([5, 6])]  # the same width, from different featurizers
+    np.testing.assert_array_equal(sentence_matrix(unlike).toarray(),
+                                  scipy.sparse.vstack([sentence_features(m) for m in unlike]).toarray())
+
+
 def test_a_message_without_sentence_features_gets_no_opinion(tmp_path: Path) -> None:
     [out] = trained(tmp_path).process([Message(data={TEXT: "x"})])
     assert out.get(LINEAR_PROBABILITIES) is None
 
 
-def test_the_trained_model_survives_persist_and_load(tmp_path: Path) -> None:
-    trained(tmp_path)
+@pytest.mark.parametrize("intents", [2, 3])
+def test_the_trained_model_survives_persist_and_load(tmp_path: Path, intents: int) -> None:
+    """The loaded model gives exactly the trained one's probabilities (two intents: sklearn's binary case)."""
+    names = ["order_status", "refund_status", "greet"][:intents]
+    fitted = LinearIntentClassifier.create(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
+                                           Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
+    fitted.train(TrainingData([message(intent, *np.eye(3, dtype=int)[i]) for i, intent in enumerate(names)
+                               for _ in range(5)]))
     loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), LocalModelStorage(tmp_path),
                                     Resource("linear"), ExecutionContext(GraphSchema({}), "test"))
     linear = opinion(loaded, 0, 1, 0)
     assert max(linear, key=linear.__getitem__) == "refund_status" and sum(linear.values()) == pytest.approx(1)
+    rows = scipy.sparse.random(40, 3, density=0.5, format="csr", random_state=np.random.default_rng(5)) * 4
+    assert fitted._pipeline is not None and loaded._pipeline is not None
+    np.testing.assert_array_equal(loaded._pipeline.predict_proba(rows), fitted._pipeline.predict_proba(rows))
+    assert list(loaded._pipeline.classes_) == sorted(names)
 
 
 def test_the_loaded_classifier_multiplies_without_copying_and_gives_the_same_probabilities(tmp_path: Path) -> None:
@@ -131,19 +163,28 @@ def assert_diet_decides_alone(storage: LocalModelStorage) -> None:
     assert opinion(loaded, 0, 1, 0) == {}
 
 
-def test_a_model_file_with_foreign_types_is_refused_and_diet_decides(tmp_path: Path) -> None:
-    from collections import OrderedDict
-
-    import skops.io as sio
-
+def test_a_model_file_holding_objects_is_refused_and_diet_decides(tmp_path: Path) -> None:
+    """An array of Python objects would be unpickled, which can run code: it is not read."""
     trained(tmp_path)
     storage = LocalModelStorage(tmp_path)
     with storage.write_to(Resource("linear")) as directory:
-        sio.dump(OrderedDict(a=1), directory / MODEL_FILE)
+        with np.load(directory / MODEL_FILE) as stored:
+            fitted = dict(stored)
+        np.savez(directory / MODEL_FILE, **{**fitted, "classes": np.array([object(), object()], dtype=object)})
     assert_diet_decides_alone(storage)
 
 
-@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_arrays_that_do_not_fit_together_are_refused_and_diet_decides(tmp_path: Path) -> None:
+    trained(tmp_path)
+    storage = LocalModelStorage(tmp_path)
+    with storage.write_to(Resource("linear")) as directory:
+        with np.load(directory / MODEL_FILE) as stored:
+            fitted = dict(stored)
+        np.savez(directory / MODEL_FILE, **{**fitted, "idf": fitted["idf"][:-1]})
+    assert_diet_decides_alone(storage)
+
+
+@pytest.mark.parametrize("damage", ["missing", "no classes", "truncated"])
 def test_a_missing_or_cut_short_model_file_leaves_diet_to_decide(tmp_path: Path, damage: str) -> None:
     trained(tmp_path)
     storage = LocalModelStorage(tmp_path)
@@ -151,6 +192,11 @@ def test_a_missing_or_cut_short_model_file_leaves_diet_to_decide(tmp_path: Path,
         path = directory / MODEL_FILE
         if damage == "missing":
             path.unlink()
+        elif damage == "no classes":
+            with np.load(path) as stored:
+                fitted = dict(stored)
+            del fitted["classes"]
+            np.savez(path, **fitted)
         else:
             path.write_bytes(path.read_bytes()[:100])
     assert_diet_decides_alone(storage)
