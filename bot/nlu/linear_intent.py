@@ -31,6 +31,8 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.special import expit
+from sklearn.utils.extmath import softmax
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -122,17 +124,40 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return {"C": 100.0, "max_iter": 3000}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 pipeline: Any = None) -> None:
+                 pipeline: Optional[Pipeline] = None) -> None:
         self._config = config
         self._storage = model_storage
         self._resource = resource
-        self._pipeline = pipeline
+        self._pipeline: Optional[Pipeline] = None
         if pipeline is not None:
-            # predict_proba multiplies the features by coef_.T; scipy copies a right-hand side that is
-            # not C-contiguous on every call (the whole intents x features matrix, 0.3 ms a message).
-            # Stored column-major, coef_.T is C-contiguous: the same numbers, no copy.
-            classifier = pipeline[-1]
-            classifier.coef_ = np.asfortranarray(classifier.coef_)
+            self._use(pipeline)
+
+    def _use(self, pipeline: Pipeline) -> None:
+        # The product in `probabilities` multiplies the features by coef_.T; scipy copies a right-hand
+        # side that is not C-contiguous on every call (the whole intents x features matrix, 0.3 ms a
+        # message). Stored column-major, coef_.T is C-contiguous: the same numbers, no copy.
+        tfidf, classifier = pipeline
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+        self._idf = np.asarray(tfidf.idf_)  # sklearn's property rebuilds it from a diagonal matrix each time
+        self._classes = [str(c) for c in classifier.classes_]
+        self._pipeline = pipeline
+
+    def probabilities(self, features: scipy.sparse.spmatrix) -> np.ndarray:
+        """`pipeline.predict_proba` for one row, without sklearn's checks and conversions around each
+        step (8 % of Rasa's CPU under load, for a few microseconds of arithmetic): the same steps in
+        the same order, tested against it on the shop's own messages."""
+        classifier = self._pipeline[-1]
+        row = features.tocsr().astype(features.dtype if features.dtype in (np.float32, np.float64) else np.float64)
+        row.data = np.log(row.data) + 1  # sublinear tf
+        row.data *= self._idf[row.indices]
+        length = np.sqrt(np.dot(row.data, row.data))  # l2, as unfitted() sets the tf-idf's norm
+        if length > 0:
+            row.data /= length
+        scores = np.asarray(row @ classifier.coef_.T) + classifier.intercept_
+        if len(self._classes) == 2:  # sklearn's binary case: one score, the second class's
+            second = expit(scores[:, 0])
+            return np.column_stack([1 - second, second])[0]
+        return softmax(scores)[0]
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
@@ -151,7 +176,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             return self._resource
         pipeline = unfitted(self._config)
         pipeline.fit(sentence_matrix(examples), np.array(labels))
-        self._pipeline = pipeline
+        self._use(pipeline)
         self._persist()
         return self._resource
 
@@ -180,11 +205,10 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         """Each message gets the linear model's probability for every intent (none: DIET decides alone)."""
         if self._pipeline is None:
             return messages
-        classes = list(self._pipeline.classes_)
         for message in messages:
             features = sentence_features(message)
             if features is None:
                 continue
-            probabilities = self._pipeline.predict_proba(features.tocsr())[0]
-            message.set(LINEAR_PROBABILITIES, dict(zip(classes, map(float, probabilities), strict=True)))
+            probabilities = self.probabilities(features)
+            message.set(LINEAR_PROBABILITIES, dict(zip(self._classes, map(float, probabilities), strict=True)))
         return messages

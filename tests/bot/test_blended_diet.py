@@ -7,12 +7,13 @@ import asyncio
 import csv
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from rasa.core.agent import Agent, load_agent
 
 from bot.nlu.blended_diet import BlendedDIETClassifier
-from bot.nlu.linear_intent import deciding_probability
+from bot.nlu.linear_intent import LinearIntentClassifier, deciding_probability
 from bot.settings import ROOT
 from tests.conftest import MODEL, story_texts
 
@@ -72,3 +73,24 @@ def test_skipping_diet_picks_the_same_intent_for_every_message(agent: Agent,
     assert intents() == skipping
     assert asked[0] == len(texts)
     assert skipped > 0.4 * len(texts), skipped
+
+
+def test_the_linear_models_own_arithmetic_gives_sklearns_probabilities(agent: Agent,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the shop's real features (held-out and story messages), not only on made-up ones."""
+    linear = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
+                  if isinstance(node._component, LinearIntentClassifier))
+    own = LinearIntentClassifier.probabilities
+    compared = [0]
+
+    def checked(self: LinearIntentClassifier, features: Any) -> Any:
+        mine = own(self, features)
+        np.testing.assert_allclose(mine, self._pipeline.predict_proba(features.tocsr())[0], rtol=1e-12, atol=1e-15)
+        compared[0] += 1
+        return mine
+
+    monkeypatch.setattr(LinearIntentClassifier, "probabilities", checked)
+    texts = _texts(agent)[::2]
+    for text in texts:
+        asyncio.run(agent.parse_message(text))
+    assert linear._pipeline is not None and compared[0] == len(texts)

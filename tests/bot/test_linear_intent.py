@@ -135,6 +135,9 @@ def test_the_trained_model_survives_persist_and_load(tmp_path: Path, intents: in
     rows = scipy.sparse.random(40, 3, density=0.5, format="csr", random_state=np.random.default_rng(5)) * 4
     assert fitted._pipeline is not None and loaded._pipeline is not None
     np.testing.assert_array_equal(loaded._pipeline.predict_proba(rows), fitted._pipeline.predict_proba(rows))
+    for i in range(rows.shape[0]):  # the classifier's own arithmetic, row by row, is sklearn's
+        np.testing.assert_allclose(loaded.probabilities(rows[i]), fitted._pipeline.predict_proba(rows[i])[0],
+                                   rtol=1e-12, atol=1e-15)
     assert list(loaded._pipeline.classes_) == sorted(names)
 
 
