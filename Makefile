@@ -54,18 +54,23 @@ browser:
 CHECK_PYTHON310 = if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 		echo "error: Python 3.10 not found. Install it with 'pyenv install 3.10.13' or put python3.10 on PATH." >&2; exit 1; fi
 
+# uv installs what pip would (the same 189 packages and versions here) from its cache
+# in seconds: pip took 70-130 s on a warm cache. Byte-compiled as pip does, so no process
+# compiles TensorFlow's modules on start-up (PYTHONDONTWRITEBYTECODE may be set).
+UV_VERSION := 0.13.9
+UV_INSTALL = $(1)/bin/python -m pip install --quiet uv==$(UV_VERSION) && \
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --compile-bytecode -r $(2)
+
 $(VENV)/.installed: requirements.txt
 	@$(CHECK_PYTHON310)
 	@test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip wheel
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(call UV_INSTALL,$(VENV),requirements.txt)
 	@touch $@
 
 $(GVENV)/.installed: requirements-gateway.txt
 	@$(CHECK_PYTHON310)
 	@test -x $(GPY) || "$(PYTHON310)" -m venv $(GVENV)
-	$(GPY) -m pip install --quiet --upgrade pip wheel
-	$(GPY) -m pip install --quiet -r requirements-gateway.txt
+	$(call UV_INSTALL,$(GVENV),requirements-gateway.txt)
 	@touch $@
 
 # Create the sample shop when missing (or seeded too long ago for its
