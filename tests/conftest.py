@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -138,3 +139,13 @@ def story_texts(domain: object) -> list[list[str]]:
 
     said = [[e.text for e in story if isinstance(e, UserUttered) and e.text] for story in story_conversations(domain)]
     return [texts for texts in said if texts]
+
+
+def graph_nodes(agent: Any) -> list[Any]:
+    """The loaded model's graph nodes (Rasa keeps each component on its node, the function it calls too)."""
+    return list(agent.processor.graph_runner._instantiated_nodes.values())
+
+
+def graph_component(agent: Any, kind: type) -> Any:
+    """The loaded model's component of this class."""
+    return next(node._component for node in graph_nodes(agent) if isinstance(node._component, kind))

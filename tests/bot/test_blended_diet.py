@@ -15,7 +15,7 @@ from rasa.core.agent import Agent, load_agent
 from bot.nlu.blended_diet import BlendedDIETClassifier
 from bot.nlu.linear_intent import LinearIntentClassifier, deciding_probability
 from bot.settings import ROOT
-from tests.conftest import MODEL, story_texts
+from tests.conftest import MODEL, graph_component, story_texts
 
 
 def _pipeline() -> dict[str, dict[str, Any]]:
@@ -50,8 +50,7 @@ def _texts(agent: Agent) -> list[str]:
 
 def test_skipping_diet_picks_the_same_intent_for_every_message(agent: Agent,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
-    diet = next(node._component for node in nodes if isinstance(node._component, BlendedDIETClassifier))
+    diet = graph_component(agent, BlendedDIETClassifier)
     asked = [0]
     ranking = BlendedDIETClassifier._diet_ranking
 
@@ -78,8 +77,7 @@ def test_skipping_diet_picks_the_same_intent_for_every_message(agent: Agent,
 def test_the_linear_models_own_arithmetic_gives_sklearns_probabilities(agent: Agent,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """On the shop's real features (held-out and story messages), not only on made-up ones."""
-    linear = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
-                  if isinstance(node._component, LinearIntentClassifier))
+    linear = graph_component(agent, LinearIntentClassifier)
     own = LinearIntentClassifier.probabilities
     compared = [0]
 

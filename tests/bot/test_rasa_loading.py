@@ -24,19 +24,11 @@ from bot import (
 )
 from bot.nlu.blended_diet import BlendedDIETClassifier
 from bot.settings import ROOT
-from tests.conftest import MODEL, story_texts
+from tests.conftest import MODEL, graph_component, graph_nodes, story_texts
 
 
 def test_the_channel_installs_it() -> None:
     assert RasaModel.load.__func__ is rasa_loading.load  # type: ignore[attr-defined]
-
-
-def _nodes(agent: Agent) -> list[Any]:
-    return list(agent.processor.graph_runner._instantiated_nodes.values())  # type: ignore[union-attr]
-
-
-def _component(agent: Agent, kind: type) -> Any:
-    return next(node._component for node in _nodes(agent) if isinstance(node._component, kind))
 
 
 def _load(rasas: bool) -> Agent:
@@ -64,9 +56,9 @@ def _answers(agent: Agent, texts: list[str], conversations: list[list[str]], tag
         predictions.append(prediction.probabilities)
         return prediction
 
-    diet = _component(agent, BlendedDIETClassifier)
+    diet = graph_component(agent, BlendedDIETClassifier)
     # Each graph node keeps the function it calls, taken from the class when the model was loaded.
-    nodes = {kind: next(n for n in _nodes(agent) if isinstance(n._component, kind)) for kind in (TEDPolicy, RulePolicy)}
+    nodes = {kind: next(n for n in graph_nodes(agent) if isinstance(n._component, kind)) for kind in (TEDPolicy, RulePolicy)}
     saved = (diet.component_config["ambiguity_margin"], nodes[TEDPolicy]._fn, nodes[RulePolicy]._fn)
     diet.component_config["ambiguity_margin"] = 10.0
     nodes[TEDPolicy]._fn, nodes[RulePolicy]._fn = ted, rasa_speedups.rasa_rule_predict
@@ -110,8 +102,8 @@ def test_a_weights_file_of_another_model_is_refused(agents: tuple[Agent, Agent],
     ted_dir = next(unpacked.glob("train_TEDPolicy*"))
     for part in ("index", "data-00000-of-00001"):
         shutil.copy(ted_dir / f"ted_policy.tf_model.{part}", diet_dir / f"BlendedDIETClassifier.tf_model.{part}")
-    loaded = _component(agents[1], BlendedDIETClassifier)
-    node = next(n for n in _nodes(agents[1]) if n._component is loaded)
+    loaded = graph_component(agents[1], BlendedDIETClassifier)
+    node = next(n for n in graph_nodes(agents[1]) if n._component is loaded)
     with pytest.raises((AssertionError, ValueError)):
         BlendedDIETClassifier._load(diet_dir, loaded.component_config, loaded._model_storage, loaded._resource,
                                     node._execution_context)

@@ -369,13 +369,11 @@ def test_rules_see_only_as_far_back_as_the_longest_rule_and_predict_as_rasa_does
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from bot import rasa_speedups
-    from tests.conftest import MODEL, story_conversations
+    from tests.conftest import MODEL, graph_component, story_conversations
 
     assert MODEL.exists(), "no trained model: run `make train` (make test does it first)"
     agent = asyncio.run(load_agent(str(MODEL)))
-    # The loaded graph's RulePolicy (Rasa keeps its components on the runner's nodes).
-    nodes = agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
-    policy = next(node._component for node in nodes if isinstance(node._component, RulePolicy))
+    policy = graph_component(agent, RulePolicy)
     domain = agent.domain
     history = rasa_speedups.rule_history(policy)
     assert 2 <= history <= 5 and policy.featurizer.max_history is None
