@@ -56,6 +56,11 @@ At start-up (py-spy from start to ready): half of it went to tracing a
 training step in order to load DIET and TED; bot/rasa_loading.py, installed
 from here, loads them for prediction without it.
 
+While DIET trained (py-spy), Rasa's batch generator was most of the work:
+bot/rasa_batches.py builds the same sparse batches in a few array operations.
+It is installed here too (every message's features go through it) and for
+training by bot/rasa_cli.py.
+
 Imported by `bot/channel.py`, which Rasa imports at start-up (credentials.yml).
 """
 
@@ -100,7 +105,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.language import ActionDetectLanguage
-from bot import rasa_graph, rasa_loading, rasa_replays
+from bot import rasa_batches, rasa_graph, rasa_loading, rasa_replays
 
 logger = logging.getLogger(__name__)
 # Slot-mapping actions that only read the latest message and the slots: run in Rasa's process.
@@ -369,6 +374,7 @@ def install() -> None:
     rasa_replays.install()
     rasa_graph.install()
     rasa_loading.install()
+    rasa_batches.install()
     RemoteAction._validate_action_result = validate_action_result
     RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign,assignment]

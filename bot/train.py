@@ -39,13 +39,19 @@ def is_stale() -> bool:
     return STAMP.read_text().strip() != fingerprint()
 
 
-def train() -> None:
-    cmd = [
-        str(Path(sys.executable).with_name("rasa")), "train",
+def command() -> list[str]:
+    """`rasa train` with our speedups to Rasa's training (bot/rasa_cli.py). Rasa's own check of the
+    data before training is left to `make test` (`rasa data validate`): in `rasa train` it read
+    every training file a second time, about 8 s of each training here."""
+    return [
+        sys.executable, "-m", "bot.rasa_cli", "train", "--skip-validation",
         "--config", "config.yml", "--domain", "domain", "--data", "data",
         "--out", "models", "--fixed-model-name", MODEL.name.removesuffix(".tar.gz"),
     ]
-    subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def train() -> None:
+    subprocess.run(command(), cwd=ROOT, check=True)
     STAMP.write_text(fingerprint() + "\n")
 
 

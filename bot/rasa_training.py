@@ -1,0 +1,82 @@
+"""Rasa's training graph run on two threads, so the dialogue policies train beside DIET.
+
+Measured while the model trained (perf, 2026-11-25): DIET's TensorFlow work
+runs on about one core however many threads TensorFlow is given (its
+operations are too small to split: 8 epochs took 52-60 s with one, two or
+the default number of threads). Rasa runs the graph's nodes one after the
+other (`dask.get`, dask's synchronous scheduler), so the other core idled
+while DIET trained, and then the linear model, RulePolicy, MemoizationPolicy
+and TED (about 50 s here) ran alone.
+
+Here the same graph, with the same nodes and inputs, is run by dask's
+threaded scheduler: a node starts once the nodes it needs are done, and the
+dialogue branch (which needs none of the NLU nodes) trains while DIET does.
+Rasa's caching and logging hooks keep no state between nodes.
+
+Rasa's TensorFlow models (DIET, TED and their kin) are the exception: each,
+when built, resets Keras (`clear_session`) and the random, numpy and
+TensorFlow seeds (`RasaModel.__init__`), then draws from those global
+generators as it trains. Built while another trains, they disturb each
+other: a model so trained scored zh 84.6 % instead of 85.4 % in `make eval`.
+They train one at a time, as in Rasa, so each is the model Rasa's own
+training gives; what overlaps them (featurizers, the linear model, the
+rule and memoization policies, story loading) draws from no global
+generator. With the cache
+turned off (RASA_MAX_CACHE_SIZE=0) Rasa keeps its cache in an in-memory
+SQLite database that each thread would see empty, so Rasa's one thread is
+kept then.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Optional
+
+import dask.threaded
+from rasa.core.policies.ted_policy import TEDPolicy
+from rasa.engine.caching import CACHE_SIZE_ENV, DEFAULT_CACHE_SIZE_MB
+from rasa.engine.exceptions import GraphRunError
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+# Two branches (NLU, dialogue) each mostly on one core: more threads only contend.
+WORKERS = 2
+rasa_run = DaskGraphRunner.run
+# Components whose nodes never run beside each other (ResponseSelector and UnexpecTED are kin).
+ONE_AT_A_TIME: tuple[type, ...] = (DIETClassifier, TEDPolicy)
+_one_at_a_time = threading.Lock()
+
+
+class _Alone:
+    """A graph node that waits until no other such node runs."""
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+
+    def __call__(self, *inputs: Any) -> Any:
+        with _one_at_a_time:
+            return self.node(*inputs)
+
+
+def run(self: DaskGraphRunner, inputs: Optional[dict[str, Any]] = None,
+        targets: Optional[list[str]] = None) -> dict[str, Any]:
+    """DaskGraphRunner.run with dask's threaded scheduler instead of its synchronous one."""
+    run_targets = targets if targets else self._graph_schema.target_names
+    schema = self._graph_schema.minimal_graph_schema(run_targets)
+    graph = self._build_dask_graph(schema)
+    for name, (node, *needs) in list(graph.items()):
+        if issubclass(schema.nodes[name].uses, ONE_AT_A_TIME):
+            graph[name] = (_Alone(node), *needs)
+    if inputs:
+        self._add_inputs_to_graph(inputs, graph)
+    try:
+        return dict(dask.threaded.get(graph, run_targets, num_workers=WORKERS))
+    except RuntimeError as e:
+        raise GraphRunError("Error running runner.") from e
+
+
+def install() -> None:
+    if float(os.environ.get(CACHE_SIZE_ENV, DEFAULT_CACHE_SIZE_MB)) == 0.0:  # as LocalTrainingCache reads it
+        return
+    DaskGraphRunner.run = run  # type: ignore[method-assign]
