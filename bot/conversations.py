@@ -41,8 +41,11 @@ def add_message(
     payload: Optional[dict[str, Any]] = None,
     author: Optional[str] = None,
     client_id: Optional[str] = None,
+    reply_by: Optional[datetime] = None,
 ) -> tuple[ChatMessage, bool]:
-    """Store a message; (message, False) when this client id was stored already."""
+    """Store a message; (message, False) when this client id was stored already. `reply_by`: the
+    bot is being asked now and, if the asker dies on the way, the retry sweep takes it up then (set in
+    the INSERT, not in an UPDATE after it)."""
     if client_id:
         stmt = select(ChatMessage).where(
             ChatMessage.conversation_id == conversation_id, ChatMessage.client_id == client_id
@@ -53,6 +56,7 @@ def add_message(
     message = ChatMessage(
         conversation_id=conversation_id, role=role, text=text[:MAX_TEXT], payload=payload or {},
         author=author, client_id=client_id, created_at=utcnow(),
+        awaiting_reply=reply_by is not None, retry_at=reply_by,
     )
     s.add(message)
     s.flush()
@@ -203,12 +207,6 @@ def retry_delay(attempts: int) -> timedelta:
     return min(RETRY_FIRST * (2 ** doublings), RETRY_LONGEST)
 
 
-def expect_reply(s: Session, message: ChatMessage, in_flight: timedelta, now: Optional[datetime] = None) -> None:
-    """The bot is being asked now; if the asker dies on the way, the sweep takes it up after `in_flight`."""
-    message.awaiting_reply = True
-    message.retry_at = (now or utcnow()) + in_flight
-
-
 def awaiting(s: Session, conversation_id: str) -> list[ChatMessage]:
     """This conversation's unanswered shopper messages, oldest first."""
     stmt = (
@@ -219,8 +217,21 @@ def awaiting(s: Session, conversation_id: str) -> list[ChatMessage]:
     return list(s.execute(stmt).scalars())
 
 
+def awaiting_texts(s: Session, conversation_id: str) -> list[tuple[int, str, Optional[dict]]]:
+    """`awaiting` as (id, text, payload) rows: the gateway's per-message read, without loading messages."""
+    stmt = (
+        select(ChatMessage.id, ChatMessage.text, ChatMessage.payload)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.awaiting_reply.is_(True))
+        .order_by(ChatMessage.id)
+    )
+    return [(mid, text, payload) for mid, text, payload in s.execute(stmt)]
+
+
 def mark_answered(s: Session, message_id: int) -> None:
-    s.execute(update(ChatMessage).where(ChatMessage.id == message_id).values(awaiting_reply=False, retry_at=None))
+    # The gateway's answering transaction has not loaded the shopper message: nothing to synchronise
+    # (the ORM's default evaluated the criteria against every object in the session).
+    s.execute(update(ChatMessage).where(ChatMessage.id == message_id).values(awaiting_reply=False, retry_at=None)
+              .execution_options(synchronize_session=False))
 
 
 def mark_failed(s: Session, message_id: int, now: Optional[datetime] = None) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import conversations as conv
 from bot import timing
+from bot.clock import utcnow
 from bot.gateway import rasa
 from bot.gateway.identities import Identity
 from bot.gateway.locks import KeyedLocks
@@ -66,7 +67,7 @@ def _pending(s: Session, conversation_id: str) -> list[tuple[int, str]]:
     c = s.get(Conversation, conversation_id)
     if c is None or c.owner != "bot":
         return []
-    return [(m.id, (m.payload or {}).get("to_bot") or m.text) for m in conv.awaiting(s, conversation_id)]
+    return [(mid, (payload or {}).get("to_bot") or text) for mid, text, payload in conv.awaiting_texts(s, conversation_id)]
 
 
 def _language_of(s: Session, conversation_id: str) -> str:
@@ -195,12 +196,13 @@ class ShopperChannel:
             # Only a button the bot offered here may speak to Rasa as an intent ("/inform{...}").
             offered = text.startswith("/") and conv.offered_payload(s, cid, text)
             said = text if offered else steering_free(text)
+            # The bot is asked now; if this gateway dies on the way, the sweep takes it up after IN_FLIGHT.
+            asks_bot = conversation.owner == "bot" and bool(said) and text != HANDOFF_PAYLOAD
             message, created = conv.add_message(s, cid, "shopper", text, client_id=client_id,
-                                                payload={"to_bot": said} if said != text else None)
+                                                payload={"to_bot": said} if said != text else None,
+                                                reply_by=utcnow() + IN_FLIGHT if asks_bot else None)
             # A resend of a message the bot never answered is asked again, not dropped as a duplicate.
             unanswered = not created and message.awaiting_reply
-            if created and conversation.owner == "bot" and said and text != HANDOFF_PAYLOAD:
-                conv.expect_reply(s, message, IN_FLIGHT)
             # What the bot is to answer, read in this transaction rather than another.
             return (wire(message), created, unanswered, conversation.owner, conversation.agent_id, said,
                     _pending(s, cid))

@@ -119,16 +119,17 @@ def test_unanswered_messages_are_retried_in_order_until_answered_settled_or_too_
     now = utcnow()
     with Session(any_engine) as s, s.begin():
         conv.ensure(s, "u2")
-        first = conv.add_message(s, "u1", "shopper", "我的订单到哪了")[0]
-        second = conv.add_message(s, "u1", "shopper", "还有发票")[0]
-        other = conv.add_message(s, "u2", "shopper", "hello")[0]
-        for m in (first, second, other):
-            conv.expect_reply(s, m, timedelta(seconds=90), now=now)
+        in_flight = now + timedelta(seconds=90)
+        first = conv.add_message(s, "u1", "shopper", "我的订单到哪了", reply_by=in_flight)[0]
+        second = conv.add_message(s, "u1", "shopper", "还有发票", reply_by=in_flight)[0]
+        other = conv.add_message(s, "u2", "shopper", "hello", reply_by=in_flight)[0]
+        conv.add_message(s, "u1", "bot", "稍等")  # not awaiting: the bot's own
         ids = first.id, second.id, other.id
     with Session(any_engine) as s, s.begin():
         assert conv.due_for_retry(s, now) == [], "in flight: its gateway may still answer"
         assert conv.due_for_retry(s, now + timedelta(seconds=91)) == ["u1", "u2"], "a gateway died: take them up"
         assert [m.id for m in conv.awaiting(s, "u1")] == list(ids[:2]), "oldest first"
+        assert conv.awaiting_texts(s, "u1") == [(ids[0], "我的订单到哪了", {}), (ids[1], "还有发票", {})]
         conv.mark_failed(s, ids[0], now=now)
         assert s.get(conv.ChatMessage, ids[0]).retry_at == now + timedelta(seconds=15)
         conv.mark_answered(s, ids[0])
@@ -138,9 +139,9 @@ def test_unanswered_messages_are_retried_in_order_until_answered_settled_or_too_
         assert conv.due_for_retry(s, now + timedelta(seconds=91)) == [], "a person owns u2 now"
         assert conv.settle_awaiting(s, "u2") == 1
     with Session(any_engine) as s, s.begin():
-        late = conv.add_message(s, "u1", "shopper", "在吗")[0]
-        late.created_at = now - conv.GIVE_UP_AFTER - timedelta(seconds=100)
-        conv.expect_reply(s, late, timedelta(seconds=90), now=late.created_at)
+        sent = now - conv.GIVE_UP_AFTER - timedelta(seconds=100)
+        late = conv.add_message(s, "u1", "shopper", "在吗", reply_by=sent + timedelta(seconds=90))[0]
+        late.created_at = sent
         late_id = late.id
     with Session(any_engine) as s, s.begin():
         assert conv.due_for_retry(s, now) == [], "older than GIVE_UP_AFTER: let go"
