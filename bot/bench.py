@@ -280,6 +280,8 @@ async def paired(stock: Send, ours: Send, rounds: int) -> list[tuple[Level, Leve
 
 def median(values: list[float]) -> float:
     return pct(values, 50)
+
+
 # Only for the bench's own database (dropped after); the server is the scaled shape's local PostgreSQL.
 PG_SERVER = os.environ.get("BENCH_POSTGRES_SERVER", "postgresql+psycopg2://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")

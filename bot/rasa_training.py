@@ -21,10 +21,11 @@ other: a model so trained scored zh 84.6 % instead of 85.4 % in `make eval`.
 They train one at a time, as in Rasa, so each is the model Rasa's own
 training gives; what overlaps them (featurizers, the linear model, the
 rule and memoization policies, story loading) draws from no global
-generator. With the cache
-turned off (RASA_MAX_CACHE_SIZE=0) Rasa keeps its cache in an in-memory
-SQLite database that each thread would see empty, so Rasa's one thread is
-kept then.
+generator.
+
+With the cache turned off (RASA_MAX_CACHE_SIZE=0) Rasa keeps its cache in an
+in-memory SQLite database that each thread would see empty, so Rasa's one
+thread is kept then.
 """
 
 from __future__ import annotations
