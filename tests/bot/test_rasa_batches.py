@@ -15,7 +15,10 @@ from rasa.core.agent import load_agent
 from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 from rasa.utils.tensorflow.model_data import FeatureArray
 
-from bot import rasa_batches
+from bot import (
+    channel,  # noqa: F401 - importing the channel installs the speed-ups, as in `rasa run` (TED is skipped where rules decide)
+    rasa_batches,
+)
 from bot.settings import ROOT
 from tests.conftest import MODEL, story_texts
 
@@ -80,7 +83,7 @@ def compared() -> Iterator[list[tuple[int, bool]]]:
             for text in said:
                 await agent.handle_text(text, sender_id=sender)
 
-        for i, said in enumerate(story_texts(agent.domain)[:10]):
+        for i, said in enumerate(story_texts(agent.domain)[:30]):
             asyncio.run(talk(f"batches-{i}", said))
         yield seen
     finally:
@@ -88,7 +91,8 @@ def compared() -> Iterator[list[tuple[int, bool]]]:
 
 
 def test_every_batch_of_the_trained_model(compared: list[tuple[int, bool]]) -> None:
-    # DIET is asked only where the linear model does not decide (bot/nlu/blended_diet.py).
+    # DIET is asked only where the linear model does not decide (bot/nlu/blended_diet.py), TED only
+    # where RulePolicy does not (bot/rasa_speedups.py).
     assert sum(d == 3 for d, _ in compared) > 50, "DIET's messages and labels"
-    assert sum(d == 4 for d, _ in compared) > 50, "TED's dialogues"
+    assert sum(d == 4 for d, _ in compared) > 40, "TED's dialogues"
     assert all(equal for _, equal in compared)
