@@ -141,6 +141,27 @@ def story_texts(domain: object) -> list[list[str]]:
     return [texts for texts in said if texts]
 
 
+def heldout_texts() -> list[str]:
+    """The messages of the held-out out-of-scope set (tests/nlu/heldout_scope.csv), in file order."""
+    import csv
+
+    from bot.settings import ROOT
+
+    with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f)]
+
+
+def talk(agent: Any, sender: str, said: list[str]) -> None:
+    """Each text said in turn to the loaded agent as `sender` (the conversation stays in its tracker store)."""
+    import asyncio
+
+    async def conversation() -> None:
+        for said_text in said:
+            await agent.handle_text(said_text, sender_id=sender)
+
+    asyncio.run(conversation())
+
+
 def graph_nodes(agent: Any) -> list[Any]:
     """The loaded model's graph nodes (Rasa keeps each component on its node, the function it calls too)."""
     return list(agent.processor.graph_runner._instantiated_nodes.values())

@@ -4,7 +4,6 @@ for every held-out and test-story message with DIET always asked, and skips it f
 from __future__ import annotations
 
 import asyncio
-import csv
 from typing import Any
 
 import numpy as np
@@ -15,7 +14,7 @@ from rasa.core.agent import Agent, load_agent
 from bot.nlu.blended_diet import BlendedDIETClassifier
 from bot.nlu.linear_intent import LinearIntentClassifier, deciding_probability
 from bot.settings import ROOT
-from tests.conftest import MODEL, graph_component, story_texts
+from tests.conftest import MODEL, graph_component, heldout_texts, story_texts
 
 
 def _pipeline() -> dict[str, dict[str, Any]]:
@@ -43,9 +42,7 @@ def agent() -> Agent:
 
 
 def _texts(agent: Agent) -> list[str]:
-    with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
-        texts = [row["text"] for row in csv.DictReader(f)]
-    return texts + [text for said in story_texts(agent.domain) for text in said]
+    return heldout_texts() + [text for said in story_texts(agent.domain) for text in said]
 
 
 def test_skipping_diet_picks_the_same_intent_for_every_message(agent: Agent,

@@ -4,9 +4,7 @@ shapes and types, on made-up matrices and on every batch the trained model build
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pytest
@@ -19,8 +17,7 @@ from bot import (
     channel,  # noqa: F401 - importing the channel installs the speed-ups, as in `rasa run` (TED is skipped where rules decide)
     rasa_batches,
 )
-from bot.settings import ROOT
-from tests.conftest import MODEL, story_texts
+from tests.conftest import MODEL, heldout_texts, story_texts, talk
 
 
 def _same(ours: list[np.ndarray], rasas: list[np.ndarray]) -> bool:
@@ -74,17 +71,10 @@ def compared() -> Iterator[list[tuple[int, bool]]]:
     RasaDataGenerator._scipy_matrix_to_values = staticmethod(both)  # type: ignore[method-assign]
     try:
         agent = asyncio.run(load_agent(str(MODEL)))
-        with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
-            texts = [row["text"] for row in csv.DictReader(f)][::5]
-        for text in texts:
+        for text in heldout_texts()[::5]:
             asyncio.run(agent.parse_message(text))
-
-        async def talk(sender: str, said: list[str]) -> Any:
-            for text in said:
-                await agent.handle_text(text, sender_id=sender)
-
         for i, said in enumerate(story_texts(agent.domain)[:30]):
-            asyncio.run(talk(f"batches-{i}", said))
+            talk(agent, f"batches-{i}", said)
         yield seen
     finally:
         RasaDataGenerator._scipy_matrix_to_values = saved  # type: ignore[method-assign]

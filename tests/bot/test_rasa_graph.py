@@ -18,7 +18,7 @@ from bot import (
     channel,  # noqa: F401 - importing the channel installs the speed-ups, as in `rasa run`
     rasa_graph,
 )
-from tests.conftest import MODEL, story_texts
+from tests.conftest import MODEL, story_texts, talk
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +57,9 @@ def test_an_input_named_like_a_node_is_refused_as_rasa_does(agent: Agent) -> Non
 
 
 def _conversations(agent: Agent, texts: list[list[str]], tag: str) -> list[list[tuple]]:
-    async def talk(sender: str, said: list[str]) -> list[tuple]:
-        for text in said:
-            await agent.handle_text(text, sender_id=sender)
-        tracker = await agent.tracker_store.retrieve(sender)
+    def events(sender: str, said: list[str]) -> list[tuple]:
+        talk(agent, sender, said)
+        tracker = asyncio.run(agent.tracker_store.retrieve(sender))
         assert tracker is not None
         out: list[tuple] = []
         for e in tracker.events:
@@ -71,7 +70,7 @@ def _conversations(agent: Agent, texts: list[list[str]], tag: str) -> list[list[
                 out.append((e.action_name, e.policy, e.confidence))
         return out
 
-    return [asyncio.run(talk(f"graph-{tag}-{i}", said)) for i, said in enumerate(texts)]
+    return [events(f"graph-{tag}-{i}", said) for i, said in enumerate(texts)]
 
 
 def test_conversations_go_as_they_do_through_dask(agent: Agent, monkeypatch: pytest.MonkeyPatch) -> None:

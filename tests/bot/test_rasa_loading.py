@@ -4,7 +4,6 @@ predict, and a weights file that is not the model's is refused."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import shutil
 import tarfile
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ from bot import (
     rasa_speedups,
 )
 from bot.nlu.blended_diet import BlendedDIETClassifier
-from bot.settings import ROOT
-from tests.conftest import MODEL, graph_component, graph_nodes, story_texts
+from tests.conftest import MODEL, graph_component, graph_nodes, heldout_texts, story_texts, talk
 
 
 def test_the_channel_installs_it() -> None:
@@ -64,13 +62,8 @@ def _answers(agent: Agent, texts: list[str], conversations: list[list[str]], tag
     nodes[TEDPolicy]._fn, nodes[RulePolicy]._fn = ted, rasa_speedups.rasa_rule_predict
     try:
         rankings = [asyncio.run(agent.parse_message(text))["intent_ranking"] for text in texts]
-
-        async def talk(sender: str, said: list[str]) -> None:
-            for text in said:
-                await agent.handle_text(text, sender_id=sender)
-
         for i, said in enumerate(conversations):
-            asyncio.run(talk(f"loading-{tag}-{i}", said))
+            talk(agent, f"loading-{tag}-{i}", said)
     finally:
         diet.component_config["ambiguity_margin"], nodes[TEDPolicy]._fn, nodes[RulePolicy]._fn = saved
     return [rankings, predictions]
@@ -80,8 +73,7 @@ def test_predictions_are_those_of_rasas_own_load(agents: tuple[Agent, Agent]) ->
     """Held-out and story messages through DIET, the stories' turns through TED (no action server:
     actions fail the same way in both)."""
     rasas, ours = agents
-    with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
-        texts = [row["text"] for row in csv.DictReader(f)][::3]
+    texts = heldout_texts()[::3]
     conversations = story_texts(ours.domain)[:25]
     expected = _answers(rasas, texts, conversations, "rasa")
     assert len(expected[0]) > 200 and len(expected[1]) > 50
