@@ -12,8 +12,8 @@ built, and the prediction Rasa runs on its example right after loading (to
 trace the prediction function) builds every layer a prediction uses. Every
 variable the model then has must have found its value in the file, or the
 load fails; only what training alone keeps (the optimizer's slots) is left
-unread. A model loaded to fine-tune,
-or without an example to predict on, goes through Rasa's own load.
+unread. A model loaded to fine-tune, or without an example to predict on,
+goes through Rasa's own load.
 
 Installed by bot/rasa_speedups.py.
 """
