@@ -20,7 +20,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import keys, timing
+from bot import heap, keys, timing
 from bot.db import get_engine
 from bot.keys import bearer_ok
 from bot.settings import service_host
@@ -36,6 +36,7 @@ def build(token: str) -> Sanic:
             return response.json({"error": "unauthorised"}, status=401)
         return None
 
+    app.after_server_start(lambda app, loop: heap.settle())
     return app
 
 

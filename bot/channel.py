@@ -24,7 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import keys, rasa_speedups, rasa_timing, timing
+from bot import heap, keys, rasa_speedups, rasa_timing, timing
 from bot.keys import bearer_ok
 
 EXTERNAL_PREFIX = "EXTERNAL_"
@@ -94,6 +94,8 @@ class GatewayInput(RestInput):
 
         blueprint = super().blueprint(watched)
         blueprint.after_server_stop(lambda app, loop: rasa_speedups.close_sessions())
+        # The model is loaded by now (Rasa loads it before the server starts).
+        blueprint.after_server_start(lambda app, loop: heap.settle())
 
         @blueprint.middleware("request")
         async def authorise(request: Request) -> Optional[HTTPResponse]:

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot import agents, keys, timing
+from bot import agents, heap, keys, timing
 from bot.db import get_engine
 from bot.gateway.console import AgentConsole
 from bot.gateway.demo import DemoTokens
@@ -94,6 +94,7 @@ class Gateway:
         self.http = aiohttp.ClientSession()
         sweeps = [asyncio.create_task(self.console.sweep()), asyncio.create_task(self.outreach.run()),
                   asyncio.create_task(self.shoppers.retry_sweep()), asyncio.create_task(self.queue_watch.run())]
+        heap.settle()
         try:
             yield
         finally:
