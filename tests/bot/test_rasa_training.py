@@ -3,6 +3,7 @@ with the results and errors of Rasa's own runner; `bot.train` trains through it.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -49,6 +50,23 @@ class Step(GraphComponent):
 
 class Model(Step):
     """Stands for DIET and TED: never run beside each other."""
+
+
+class Where(GraphComponent):
+    """Stands for TED trained in a process of its own: says which process it ran in."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: Any, resource: Any,
+               execution_context: ExecutionContext) -> Where:
+        return cls(config)
+
+    def run(self, **given: Any) -> tuple[int, dict[str, Any]]:
+        if self.config.get("fail"):
+            raise ValueError("this model fails")
+        return os.getpid(), given
 
 
 def _node(name: str, needs: dict[str, str], uses: type = Step, **config: Any) -> SchemaNode:
@@ -116,6 +134,28 @@ def test_it_is_left_out_when_rasas_cache_is_off(monkeypatch: pytest.MonkeyPatch)
 def test_rasas_tensorflow_models_train_one_at_a_time() -> None:
     for kind in (DIETClassifier, BlendedDIETClassifier, ResponseSelector, TEDPolicy):
         assert issubclass(kind, rasa_training.ONE_AT_A_TIME)
+    assert issubclass(TEDPolicy, rasa_training.IN_CHILD)
+    assert not issubclass(BlendedDIETClassifier, rasa_training.IN_CHILD)
+
+
+def test_ted_trains_in_a_process_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rasa_training, "IN_CHILD", (Where,))
+
+    def runner(where: str, fail: bool = False) -> DaskGraphRunner:
+        schema = GraphSchema({
+            "data": _node("data", {}),
+            "model": SchemaNode(needs={"x": "data"}, uses=Where, constructor_name="create", fn="run",
+                                config={"name": "model", "fail": fail}, is_target=True),
+        })
+        return DaskGraphRunner(schema, LocalModelStorage(tmp_path / where), ExecutionContext(schema, "test"), hooks=[])
+
+    pid, given = rasa_training.rasa_run(runner("rasa"))["model"]
+    assert pid == os.getpid() and given == {"x": "data"}
+    pid, given = rasa_training.run(runner("ours"))["model"]
+    assert pid != os.getpid() and given == {"x": "data"}  # the same inputs, in another process
+    with pytest.raises(GraphComponentException, match="for node model") as failed:
+        rasa_training.run(runner("fails", fail=True))
+    assert isinstance(failed.value.__cause__, ValueError)  # the child's error, as Rasa would raise it
 
 
 def test_the_model_is_trained_through_it() -> None:
