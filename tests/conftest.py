@@ -3,6 +3,8 @@ on 127.0.0.1:5432 when it answers."""
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import os
 import tempfile
 from collections.abc import Iterator
@@ -143,8 +145,6 @@ def story_texts(domain: object) -> list[list[str]]:
 
 def heldout_texts() -> list[str]:
     """The messages of the held-out out-of-scope set (tests/nlu/heldout_scope.csv), in file order."""
-    import csv
-
     from bot.settings import ROOT
 
     with (ROOT / "tests" / "nlu" / "heldout_scope.csv").open(encoding="utf-8") as f:
@@ -153,7 +153,6 @@ def heldout_texts() -> list[str]:
 
 def talk(agent: Any, sender: str, said: list[str]) -> None:
     """Each text said in turn to the loaded agent as `sender` (the conversation stays in its tracker store)."""
-    import asyncio
 
     async def conversation() -> None:
         for said_text in said:
