@@ -268,6 +268,10 @@ class ActionCheckStock(ShopAction):
         if identity.is_visitor(tracker.sender_id):
             dispatcher.utter_message(response="utter_restock_wish_visitor")
             return
+        if shop.get_shopper(s, tracker.sender_id) is None:
+            # Signed in on the shop's site but not in our records yet: a wish needs a shopper row to hang on,
+            # so nothing is promised (the sold-out answer and the alternatives still come).
+            return
         for sku in skus:
             shop.record_restock_wish(s, tracker.sender_id, sku, lang, now)
         dispatcher.utter_message(response="utter_restock_wish_recorded")

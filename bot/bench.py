@@ -34,6 +34,7 @@ from typing import Optional
 import aiohttp
 import redis
 import socketio
+import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -79,7 +80,18 @@ async def closed_loop(send: Send, clients: int, tag: str, latencies: list[float]
     return Level(clients, latencies, time.perf_counter() - start)
 
 
+def apologies() -> set[str]:
+    """The texts of the actions' apology on error: a bench message answered with one measured a failure."""
+    found: set[str] = set()
+    for file in (ROOT / "domain").glob("*.yml"):
+        for variation in (yaml.safe_load(file.read_text()).get("responses") or {}).get("utter_technical_problem", []):
+            found.add(variation["text"])
+    return found
+
+
 def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] | None = None) -> Send:
+    sorry = apologies()
+
     async def send(name: str, index: int, latencies: list[float]) -> None:
         sio = socketio.AsyncClient()
         confirmed = asyncio.Event()
@@ -88,9 +100,13 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
         # model, the action server down) gets only a notice, and must not count as a fast answer.
         answered = 0
 
+        failed: list[str] = []
+
         def uttered(data: dict) -> None:
             nonlocal answered
             answered += data.get("role") == "bot"
+            if data.get("text") in sorry:
+                failed.append(data["text"])
 
         sio.on("bot_uttered", uttered)
         token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))  # as the shop's site would sign it
@@ -109,6 +125,8 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
                 raise RuntimeError(f"{name}: {ack}")
             if answered <= turn:
                 raise RuntimeError(f"{name}: the bot did not answer turn {turn} ({ack})")
+            if failed:
+                raise RuntimeError(f"{name}: an action failed at turn {turn} ({failed[0]}): see actions.log")
         await sio.disconnect()
 
     return send

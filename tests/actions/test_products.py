@@ -6,9 +6,10 @@ from actions.products import ActionAnswerProduct, ActionCheckStock, asked_attrib
 from tests.actions.conftest import msg
 
 
-async def ask(text: str, entities=None, lang: str = "zh", intent: str = "ask_product", **slots):  # type: ignore[no-untyped-def]
+async def ask(text: str, entities=None, lang: str = "zh", intent: str = "ask_product", sender: str = "u1001",  # type: ignore[no-untyped-def]
+              **slots):
     tracker = Tracker(
-        "u1001", {"language": lang, **slots}, msg(text, intent, entities), [], False, None, {}, "action_listen"
+        sender, {"language": lang, **slots}, msg(text, intent, entities), [], False, None, {}, "action_listen"
     )
     dispatcher = CollectingDispatcher()
     action = ActionAnswerProduct() if intent == "ask_product" else ActionCheckStock()
@@ -108,6 +109,12 @@ async def test_sold_out_suggests_in_stock_items_of_the_category(seeded) -> None:
     assert 1 <= len(buttons) <= 3
     assert all(b["payload"].startswith('/ask_stock{"product":') for b in buttons)
     assert "加厚长款羽绒服" not in messages[2]["value"]
+
+
+async def test_sold_out_for_a_signed_in_shopper_not_on_record(seeded) -> None:  # type: ignore[no-untyped-def]
+    # The shop's site may sign a shopper our records do not hold yet: the stock answer still comes, no wish.
+    _, messages = await ask("长款羽绒服有货吗", [("product", "长款羽绒服")], intent="ask_stock", sender="new-shopper-1")
+    assert [m["response"] for m in messages] == ["utter_stock_sold_out", "utter_stock_alternatives"]
 
 
 async def test_stock_summary_lists_what_is_left(seeded) -> None:  # type: ignore[no-untyped-def]
