@@ -137,13 +137,13 @@ LONG_TURNS = 50
 
 
 async def staggered(conversation: Callable[[int, Optional[list[list[float]]]], Send], clients: int,
-                    per_turn: list[list[float]]) -> None:
-    """`clients` shoppers, each holding one measured LONG_TURNS-turn conversation, their starts spread
-    evenly over its length, and `clients` conversations in flight all the while.
+                    per_turn: list[list[float]], each: int = 1) -> None:
+    """`clients` shoppers, each holding `each` measured LONG_TURNS-turn conversations in a row, their
+    starts spread evenly over the length, and `clients` conversations in flight all the while.
 
     `conversation(turns, per_turn)` makes a sender of that many turns, timing each into `per_turn` if
     given. Shopper i first holds an unmeasured conversation of i/clients of the length, and after
-    its measured one holds short unmeasured ones until every measured one has ended. So at every
+    its measured ones holds short unmeasured ones until every measured one has ended. So at every
     moment turns 1-10 and turns 41-50 are being answered side by side, under the same load: started
     together, the two were measured minutes apart, and this machine's speed moves that much in
     minutes (CPU per message at N=5 went 37.6 -> 32.2 ms over one run, at no cost per turn).
@@ -154,7 +154,8 @@ async def staggered(conversation: Callable[[int, Optional[list[list[float]]]], S
         lead = i * LONG_TURNS // clients
         if lead:
             await conversation(lead, None)(f"bench-lead-{i}", i, [])
-        await conversation(LONG_TURNS, per_turn)(f"bench-long-{i}", i, [])
+        for k in range(each):
+            await conversation(LONG_TURNS, per_turn)(f"bench-long-{i}-{k}", i, [])
         ended[i] = True
         tail = 0
         while not all(ended):  # keep the load at `clients`
@@ -354,7 +355,8 @@ def run_stack(work: Path, url: str, args: argparse.Namespace, long: int = 0, red
                                      stages, {n: p.pid for n, p in urls.procs.items()}))
         per_turn: list[list[float]] = [[] for _ in range(LONG_TURNS)]
         if long:
-            asyncio.run(staggered(lambda turns, timed: gateway_sender(urls.gateways, turns, timed), long, per_turn))
+            asyncio.run(staggered(lambda turns, timed: gateway_sender(urls.gateways, turns, timed), long, per_turn,
+                                  args.long_each))
         rounds = asyncio.run(paired(stock, gateway_sender(urls.gateways, args.messages), args.rounds)) \
             if stock is not None and args.rounds else []
         memory = {n: rss_mb(p.pid) for n, p in urls.procs.items()}
@@ -408,6 +410,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20, 50])
     parser.add_argument("--messages", type=int, default=10, help="messages per shopper at each N")
     parser.add_argument("--long", type=int, default=20, help="shoppers holding 50-turn conversations (0: skip)")
+    # Two each: 400 answers per ten turns, so one slow moment moves the p95 of ten turns less.
+    parser.add_argument("--long-each", type=int, default=2, help="50-turn conversations each of them holds")
     parser.add_argument("--rounds", type=int, default=3,
                         help="paired rounds of stock and ours in turn at N=20, both up (0: skip)")
     parser.add_argument("--no-scaled", dest="scaled", action="store_false",
@@ -469,8 +473,8 @@ def main() -> None:
     if args.long:
         early = [x for turn in per_turn[:10] for x in turn]
         late = [x for turn in per_turn[40:] for x in turn]
-        print(f"50-turn conversations, {args.long} at once, their starts spread: p95 turns 1-10 {pct(early, 95) * 1000:.0f} ms, "
-              f"turns 41-50 {pct(late, 95) * 1000:.0f} ms ({pct(late, 95) / pct(early, 95):.2f}x; target <= 1.10)")
+        print(f"50-turn conversations, {args.long} at once ({args.long_each} each), their starts spread: "
+              f"p95 turns 1-10 {pct(early, 95) * 1000:.0f} ms, turns 41-50 {pct(late, 95) * 1000:.0f} ms ({pct(late, 95) / pct(early, 95):.2f}x; target <= 1.10)")
         tens = [[x for turn in per_turn[i:i + 10] for x in turn] for i in range(0, 50, 10)]
         print("  p50 / p95 by ten turns: " + ", ".join(
             f"{pct(t, 50) * 1000:.0f} / {pct(t, 95) * 1000:.0f} ms" for t in tens))

@@ -45,8 +45,8 @@ def test_long_conversations_run_side_by_side_under_a_steady_load() -> None:
         return send
 
     per_turn: list[list[float]] = [[] for _ in range(bench.LONG_TURNS)]
-    asyncio.run(bench.staggered(conversation, clients, per_turn))
-    assert all(len(turn) == clients for turn in per_turn)
+    asyncio.run(bench.staggered(conversation, clients, per_turn, each=2))
+    assert all(len(turn) == 2 * clients for turn in per_turn)
     assert all(n == clients for n, _, _ in seen)  # every measured turn answered at the full load
     # Early and late turns of different shoppers at the same moments: shopper 0 starts its measured
     # conversation while the last shopper's lead is almost at its end, and so on.
