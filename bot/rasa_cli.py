@@ -2,17 +2,19 @@
 
 `bot.train` runs `python -m bot.rasa_cli train ...` instead of `rasa train`:
 the same command and arguments, with Rasa's batches built faster
-(bot/rasa_batches.py) and the graph's independent nodes trained side by side
-(bot/rasa_training.py). Nothing the model learns from changes.
+(bot/rasa_batches.py), features combined in one step (bot/rasa_speedups.py)
+and the graph's independent nodes trained side by side (bot/rasa_training.py).
+Nothing the model learns from changes.
 """
 
 from __future__ import annotations
 
-from bot import rasa_batches, rasa_training
+from bot import rasa_batches, rasa_speedups, rasa_training
 
 
 def main() -> None:
     rasa_batches.install()
+    rasa_speedups.install_for_training()
     rasa_training.install()
     from rasa.__main__ import main as rasa_main
 

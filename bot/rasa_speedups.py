@@ -370,7 +370,15 @@ async def run_slot_action(self: ActionExtractSlots, custom_action: str, output_c
     return [e for e in events if isinstance(e, SlotSet | BotUttered)]
 
 
+def install_for_training() -> None:
+    """What training gains from too (bot/rasa_cli.py): DIET combines every training message's
+    features before its first epoch. On a slow machine its start to its first epoch took about 7 s
+    (py-spy: mostly scipy's hstack), 2 s with this; every DIET and TED weight is the same."""
+    Message._combine_features = staticmethod(combine_features)  # type: ignore[method-assign,assignment]
+
+
 def install() -> None:
+    install_for_training()
     rasa_replays.install()
     rasa_graph.install()
     rasa_loading.install()
@@ -381,5 +389,4 @@ def install() -> None:
     RulePolicy.predict_action_probabilities = rule_predict  # type: ignore[method-assign]
     TEDPolicy.predict_action_probabilities = ted_predict  # type: ignore[method-assign]
     ActionExtractSlots._run_custom_action = run_slot_action  # type: ignore[method-assign]
-    Message._combine_features = staticmethod(combine_features)  # type: ignore[method-assign,assignment]
     EndpointConfig.session = kept_session  # type: ignore[method-assign,assignment]

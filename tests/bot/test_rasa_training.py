@@ -152,3 +152,22 @@ def test_ted_trains_in_a_process_of_its_own(tmp_path: Path, monkeypatch: pytest.
 
 def test_the_model_is_trained_through_it() -> None:
     assert train.command()[1:4] == ["-m", "bot.rasa_cli", "train"]
+
+
+def test_the_command_installs_what_training_gains_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rasa.__main__
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.utils.tensorflow.data_generator import RasaDataGenerator
+
+    from bot import rasa_batches, rasa_cli, rasa_speedups
+
+    # Rasa's own first (restored after the test), so each assertion can fail.
+    monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
+    monkeypatch.setattr(DaskGraphRunner, "run", rasa_training.rasa_run)
+    monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
+                        RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
+    monkeypatch.setattr(rasa.__main__, "main", lambda: None)
+    rasa_cli.main()
+    assert Message._combine_features is rasa_speedups.combine_features
+    assert DaskGraphRunner.run is rasa_training.run
+    assert RasaDataGenerator._scipy_matrix_to_values is rasa_batches.matrix_to_values
