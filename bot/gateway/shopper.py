@@ -62,10 +62,13 @@ def _language(custom: dict[str, Any], text: str, current: str) -> str:
     return detected or (custom.get("language") if custom.get("language") in ("zh", "en") else current)
 
 
-def _pending(s: Session, conversation_id: str) -> list[tuple[int, str]]:
-    """A bot-owned conversation's unanswered shopper messages, oldest first, as the bot is to read them."""
-    c = s.get(Conversation, conversation_id)
-    if c is None or c.owner != "bot":
+def _pending(s: Session, conversation_id: str, owner: Optional[str] = None) -> list[tuple[int, str]]:
+    """A bot-owned conversation's unanswered shopper messages, oldest first, as the bot is to read them
+    (`owner`: the caller has just read it)."""
+    if owner is None:
+        found = conv.state(s, conversation_id)
+        owner = found.owner if found is not None else None
+    if owner != "bot":
         return []
     return [(mid, (payload or {}).get("to_bot") or text) for mid, text, payload in conv.awaiting_texts(s, conversation_id)]
 
@@ -191,8 +194,7 @@ class ShopperChannel:
         cid = who.conversation_id
 
         def store(s: Session) -> tuple[dict[str, Any], bool, bool, str, Optional[int], str, list[tuple[int, str]]]:
-            conversation = conv.ensure(s, cid, lang)
-            conversation.language = lang
+            conversation = conv.ensure(s, cid, lang, speaking=True)
             # Only a button the bot offered here may speak to Rasa as an intent ("/inform{...}").
             offered = text.startswith("/") and conv.offered_payload(s, cid, text)
             said = text if offered else steering_free(text)
@@ -205,7 +207,7 @@ class ShopperChannel:
             unanswered = not created and message.awaiting_reply
             # What the bot is to answer, read in this transaction rather than another.
             return (wire(message), created, unanswered, conversation.owner, conversation.agent_id, said,
-                    _pending(s, cid))
+                    _pending(s, cid, conversation.owner))
 
         message, created, unanswered, owner, agent_id, said, pending = await db(store)
         if not created and not unanswered:  # a resend after a dropped connection: already handled

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
+from bot.conversations import Said
 from bot.db import get_sessionmaker
 from bot.models import ChatMessage
 
@@ -23,7 +24,7 @@ async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(_run, fn, *args, **kwargs)
 
 
-def wire(m: ChatMessage, link: Optional[Callable[[str], str]] = None) -> dict[str, Any]:
+def wire(m: ChatMessage | Said, link: Optional[Callable[[str], str]] = None) -> dict[str, Any]:
     """A stored message as Rasa's socket.io channel would emit it, plus who said it.
 
     Rasa widgets read `text`, `quick_replies` and `attachment`; `role`,

@@ -67,6 +67,38 @@ def test_queue_puts_disputes_first(any_engine: Engine) -> None:
         assert [c.id for c in conv.queue(s)] == ["u4", "u3", "u2"]
 
 
+def test_a_conversation_is_opened_once_and_follows_the_shoppers_language(any_engine: Engine) -> None:
+    from bot.models import Shopper
+
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        s.add(Shopper(id="u9", nickname="n", phone="1", address="a"))
+        s.flush()
+        assert conv.ensure(s, "u9", "en") == conv.ConversationState("bot", None, "en", "u9")
+        assert conv.ensure(s, "visitor-x", "zh") == ("bot", None, "zh", None), "no such shopper: no link"
+        assert conv.ensure(s, "u9", "zh").language == "en", "not speaking: kept"
+        assert conv.ensure(s, "u9", "zh", speaking=True).language == "zh"
+    with Session(any_engine) as s:
+        c = s.get(conv.Conversation, "u9")
+        assert c is not None and (c.owner, c.language, c.shopper_id) == ("bot", "zh", "u9")
+        assert conv.state(s, "u9") == ("bot", None, "zh", "u9") and conv.state(s, "nobody") is None
+
+
+def test_a_stored_message_reads_back_as_returned(any_engine: Engine) -> None:
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        said, created = conv.add_message(s, "u1", "bot", "亲", payload={"buttons": [{"title": "a", "payload": "/x"}]},
+                                         author="bot")
+        asked, _ = conv.add_message(s, "u1", "shopper", "在吗", client_id="c-9", reply_by=conv.utcnow())
+    with Session(any_engine) as s:
+        for message in (said, asked):
+            stored = s.get(conv.ChatMessage, message.id)
+            assert stored is not None
+            assert conv.Said(*(getattr(stored, f) for f in conv.Said._fields)) == message
+        assert created and not said.awaiting_reply and asked.awaiting_reply
+        assert conv.add_message(s, "u1", "shopper", "在吗", client_id="c-9") == (asked, False)
+
+
 def test_transcript_ignores_a_resent_message(any_engine: Engine) -> None:
     _setup(any_engine)
     with Session(any_engine) as s, s.begin():
@@ -140,9 +172,8 @@ def test_unanswered_messages_are_retried_in_order_until_answered_settled_or_too_
         assert conv.settle_awaiting(s, "u2") == 1
     with Session(any_engine) as s, s.begin():
         sent = now - conv.GIVE_UP_AFTER - timedelta(seconds=100)
-        late = conv.add_message(s, "u1", "shopper", "在吗", reply_by=sent + timedelta(seconds=90))[0]
-        late.created_at = sent
-        late_id = late.id
+        late_id = conv.add_message(s, "u1", "shopper", "在吗", reply_by=sent + timedelta(seconds=90))[0].id
+        s.get(conv.ChatMessage, late_id).created_at = sent
     with Session(any_engine) as s, s.begin():
         assert conv.due_for_retry(s, now) == [], "older than GIVE_UP_AFTER: let go"
         assert not s.get(conv.ChatMessage, late_id).awaiting_reply
