@@ -73,6 +73,7 @@ class Level:
 
 
 Send = Callable[[str, int, list[float]], Awaitable[None]]
+Record = Callable[[int, float], None]  # (turn, seconds): one answer of a conversation
 
 
 async def closed_loop(send: Send, clients: int, tag: str, latencies: list[float]) -> Level:
@@ -90,7 +91,7 @@ def apologies() -> set[str]:
     return found
 
 
-def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] | None = None) -> Send:
+def gateway_sender(urls: list[str], messages: int, record: Optional[Record] = None) -> Send:
     sorry = apologies()
 
     async def send(name: str, index: int, latencies: list[float]) -> None:
@@ -120,8 +121,8 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
                                                   "customData": {"client_id": f"{name}-{turn}"}}, timeout=180)
             took = time.perf_counter() - started
             latencies.append(took)
-            if per_turn is not None:
-                per_turn[turn].append(took)
+            if record is not None:
+                record(turn, took)
             if not ack.get("ok"):
                 raise RuntimeError(f"{name}: {ack}")
             if answered <= turn:
@@ -136,31 +137,43 @@ def gateway_sender(urls: list[str], messages: int, per_turn: list[list[float]] |
 LONG_TURNS = 50
 
 
-async def staggered(conversation: Callable[[int, Optional[list[list[float]]]], Send], clients: int,
-                    per_turn: list[list[float]], each: int = 1) -> None:
-    """`clients` shoppers, each holding `each` measured LONG_TURNS-turn conversations in a row, their
-    starts spread evenly over the length, and `clients` conversations in flight all the while.
+async def staggered(conversation: Callable[[int, Record], Send], clients: int, per_turn: list[list[float]],
+                    each: int = 1) -> None:
+    """`clients` shoppers holding LONG_TURNS-turn conversations back to back, shopper i's first one
+    cut to i/clients of the length, so their turns are spread evenly over the length; `each` ×
+    LONG_TURNS answers of every shopper timed into `per_turn`, all shoppers' from the same point.
 
-    `conversation(turns, per_turn)` makes a sender of that many turns, timing each into `per_turn` if
-    given. Shopper i first holds an unmeasured conversation of i/clients of the length, and after
-    its measured ones holds short unmeasured ones until every measured one has ended. So at every
-    moment turns 1-10 and turns 41-50 are being answered side by side, under the same load: started
-    together, the two were measured minutes apart, and this machine's speed moves that much in
-    minutes (CPU per message at N=5 went 37.6 -> 32.2 ms over one run, at no cost per turn).
+    `conversation(turns, record)` makes a sender of that many turns, which calls `record` with
+    each. Every shopper's answers LONG_TURNS … (each + 1) × LONG_TURNS - 1 are timed: a window
+    the same for all, by count, so at any moment of it the shoppers are at every stage of their
+    conversations, and each ten turns are measured over the same minutes under the same load.
+    Measured as conversations all starting together, turns 1-10 and 41-50 came minutes apart,
+    and this machine's speed moves that much in minutes (CPU per message at N=5 went 37.6 -> 32.2
+    ms over one run, at no cost per turn). Shoppers done hold short conversations until every
+    shopper is done, keeping `clients` in flight.
     """
+    window = range(LONG_TURNS, (each + 1) * LONG_TURNS)
     ended = [False] * clients
 
     async def shopper(i: int) -> None:
-        lead = i * LONG_TURNS // clients
-        if lead:
-            await conversation(lead, None)(f"bench-lead-{i}", i, [])
-        for k in range(each):
-            await conversation(LONG_TURNS, per_turn)(f"bench-long-{i}-{k}", i, [])
+        sent = 0
+
+        def record(turn: int, took: float) -> None:
+            nonlocal sent
+            if sent in window:
+                per_turn[turn].append(took)
+            sent += 1
+
+        held = 0
+        length = i * LONG_TURNS // clients or LONG_TURNS
+        while sent < window.stop:
+            await conversation(min(length, window.stop - sent), record)(f"bench-long-{i}-{held}", i, [])
+            held += 1
+            length = LONG_TURNS
         ended[i] = True
-        tail = 0
         while not all(ended):  # keep the load at `clients`
-            await conversation(LONG_TURNS // 5, None)(f"bench-tail-{i}-{tail}", i, [])
-            tail += 1
+            await conversation(LONG_TURNS // 5, lambda turn, took: None)(f"bench-long-{i}-{held}", i, [])
+            held += 1
 
     await asyncio.gather(*(shopper(i) for i in range(clients)))
 
@@ -355,8 +368,8 @@ def run_stack(work: Path, url: str, args: argparse.Namespace, long: int = 0, red
                                      stages, {n: p.pid for n, p in urls.procs.items()}))
         per_turn: list[list[float]] = [[] for _ in range(LONG_TURNS)]
         if long:
-            asyncio.run(staggered(lambda turns, timed: gateway_sender(urls.gateways, turns, timed), long, per_turn,
-                                  args.long_each))
+            asyncio.run(staggered(lambda turns, record: gateway_sender(urls.gateways, turns, record), long,
+                                  per_turn, args.long_each))
         rounds = asyncio.run(paired(stock, gateway_sender(urls.gateways, args.messages), args.rounds)) \
             if stock is not None and args.rounds else []
         memory = {n: rss_mb(p.pid) for n, p in urls.procs.items()}
@@ -411,7 +424,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10, help="messages per shopper at each N")
     parser.add_argument("--long", type=int, default=20, help="shoppers holding 50-turn conversations (0: skip)")
     # Two each: 400 answers per ten turns, so one slow moment moves the p95 of ten turns less.
-    parser.add_argument("--long-each", type=int, default=2, help="50-turn conversations each of them holds")
+    parser.add_argument("--long-each", type=int, default=2, help="50 answers each shopper of --long has timed, times this")
     parser.add_argument("--rounds", type=int, default=3,
                         help="paired rounds of stock and ours in turn at N=20, both up (0: skip)")
     parser.add_argument("--no-scaled", dest="scaled", action="store_false",

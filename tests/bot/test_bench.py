@@ -27,29 +27,36 @@ def test_paired_rounds_take_turns() -> None:
         assert stock.latencies == [0.4] * bench.PAIRED_CLIENTS and ours.latencies == [0.1] * bench.PAIRED_CLIENTS
 
 
-def test_long_conversations_run_side_by_side_under_a_steady_load() -> None:
-    clients = 10
-    in_flight: list[int] = [0]
-    seen: list[tuple[int, int, int]] = []  # (in flight, measured turn, shopper) at each measured turn
+def test_long_conversations_are_timed_side_by_side_under_a_steady_load() -> None:
+    clients, each = 10, 2
+    in_flight = [0]
+    clock = [0]  # one tick per answer, whoever's
+    timed: list[tuple[int, int, int]] = []  # (tick, turn, conversations in flight) of each timed answer
 
-    def conversation(turns: int, per_turn: list[list[float]] | None) -> bench.Send:
+    def conversation(turns: int, record: bench.Record) -> bench.Send:
         async def send(name: str, index: int, latencies: list[float]) -> None:
             in_flight[0] += 1
             for turn in range(turns):
                 await asyncio.sleep(0)
-                if per_turn is not None:
-                    seen.append((in_flight[0], turn, index))
-                    per_turn[turn].append(0.01)
+                clock[0] += 1
+                before = sum(len(t) for t in per_turn)
+                record(turn, 0.01)
+                if sum(len(t) for t in per_turn) > before:
+                    timed.append((clock[0], turn, in_flight[0]))
             in_flight[0] -= 1
 
         return send
 
     per_turn: list[list[float]] = [[] for _ in range(bench.LONG_TURNS)]
-    asyncio.run(bench.staggered(conversation, clients, per_turn, each=2))
-    assert all(len(turn) == 2 * clients for turn in per_turn)
-    assert all(n == clients for n, _, _ in seen)  # every measured turn answered at the full load
-    # Early and late turns of different shoppers at the same moments: shopper 0 starts its measured
-    # conversation while the last shopper's lead is almost at its end, and so on.
-    first_turns = [i for i, (_, turn, _) in enumerate(seen) if turn == 0]
-    late_turns = [i for i, (_, turn, _) in enumerate(seen) if turn >= 40]
-    assert min(late_turns) < max(first_turns)
+    asyncio.run(bench.staggered(conversation, clients, per_turn, each=each))
+    assert all(len(turn) == each * clients for turn in per_turn)
+    assert all(n == clients for _, _, n in timed)  # every timed answer under the full load
+    # Turns 1-10 and 41-50 timed over the same moments: their mean times within 2 % of the window.
+    ticks = [tick for tick, _, _ in timed]
+    span = max(ticks) - min(ticks)
+
+    def mean_tick(first: int) -> float:
+        picked = [tick for tick, turn, _ in timed if first <= turn < first + 10]
+        return sum(picked) / len(picked)
+
+    assert abs(mean_tick(40) - mean_tick(0)) < 0.02 * span
