@@ -60,6 +60,7 @@ _ANSWERED = update(_messages).where(_messages.c.id == bindparam("mid")).values(a
 
 
 def state(s: Session, conversation_id: str) -> Optional[ConversationState]:
+    """Who answers the conversation now, its language and shopper; None if there is none."""
     row = s.connection().execute(_STATE, {"cid": conversation_id}).first()
     return ConversationState(*row) if row is not None else None
 

@@ -6,8 +6,8 @@ from actions.products import ActionAnswerProduct, ActionCheckStock, asked_attrib
 from tests.actions.conftest import msg
 
 
-async def ask(text: str, entities=None, lang: str = "zh", intent: str = "ask_product", sender: str = "u1001",  # type: ignore[no-untyped-def]
-              **slots):
+async def ask(text: str, entities=None, lang: str = "zh", intent: str = "ask_product",  # type: ignore[no-untyped-def]
+              sender: str = "u1001", **slots):
     tracker = Tracker(
         sender, {"language": lang, **slots}, msg(text, intent, entities), [], False, None, {}, "action_listen"
     )
