@@ -9,12 +9,11 @@ Nothing the model learns from changes.
 
 from __future__ import annotations
 
-from bot import rasa_batches, rasa_speedups, rasa_training
+from bot import rasa_training
 
 
 def main() -> None:
-    rasa_batches.install()
-    rasa_speedups.install_for_training()
+    rasa_training.install_speedups()
     rasa_training.install()
     from rasa.__main__ import main as rasa_main
 

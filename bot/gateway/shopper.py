@@ -28,7 +28,6 @@ from bot.gateway.identities import Identity
 from bot.gateway.locks import KeyedLocks
 from bot.gateway.store import db, rasa_reply_payload, wire
 from bot.gateway.texts import notice
-from bot.models import Conversation
 from bot.settings import redis_prefix
 from bot.text import detect_language
 
@@ -74,8 +73,8 @@ def _pending(s: Session, conversation_id: str, owner: Optional[str] = None) -> l
 
 
 def _language_of(s: Session, conversation_id: str) -> str:
-    c = s.get(Conversation, conversation_id)
-    return c.language if c is not None else "zh"
+    found = conv.state(s, conversation_id)
+    return found.language if found is not None else "zh"
 
 
 def client_address(environ: dict[str, Any]) -> str:

@@ -171,3 +171,18 @@ def test_the_command_installs_what_training_gains_from(monkeypatch: pytest.Monke
     assert Message._combine_features is rasa_speedups.combine_features
     assert DaskGraphRunner.run is rasa_training.run
     assert RasaDataGenerator._scipy_matrix_to_values is rasa_batches.matrix_to_values
+
+
+def test_a_child_installs_the_same_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.utils.tensorflow.data_generator import RasaDataGenerator
+
+    from bot import rasa_batches, rasa_speedups
+
+    monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
+    monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
+                        RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
+    # What a child runs first, here in this process: TED reads its features through both.
+    installed = rasa_training._run_in_child(
+        lambda component, **inputs: (Message._combine_features, RasaDataGenerator._scipy_matrix_to_values), None, {})
+    assert installed == (rasa_speedups.combine_features, rasa_batches.matrix_to_values)
