@@ -116,6 +116,26 @@ def test_the_training_matrix_is_each_messages_sentence_features_joined_as_rasa_j
                                   scipy.sparse.vstack([sentence_features(m) for m in unlike]).toarray())
 
 
+def test_the_fit_runs_blas_on_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside DIET's training a second BLAS thread only spins on DIET's core."""
+    from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen: list[set[int]] = []
+    fit = Pipeline.fit
+
+    def noting_fit(self: Pipeline, *args: object, **kwargs: object) -> Pipeline:
+        seen.append({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "fit", noting_fit)
+    with threadpool_limits(limits=2, user_api="blas"):  # as on a two-core machine, whatever this one has
+        trained(tmp_path)
+        after = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    assert seen == [{1}]
+    assert after == {2}  # the limit is the fit's alone
+
+
 def test_a_message_without_sentence_features_gets_no_opinion(tmp_path: Path) -> None:
     [out] = trained(tmp_path).process([Message(data={TEXT: "x"})])
     assert out.get(LINEAR_PROBABILITIES) is None
