@@ -29,6 +29,16 @@ own generators, so it trains beside DIET and is still, to the bit, the model
 Rasa's own training gives. Before, DIET waited for it (12-28 s of every
 training, by the machine's speed).
 
+Keras feeds DIET and TED through tf.data, whose autotuning thread sleeps
+between its tuning rounds, up to a minute apart once an input has been read
+for a minute or two. TensorFlow 2.12 joins that thread when the input is
+dropped at the end of `fit` without waking it: DIET's node outlasted its
+last epoch by 24-49 s in about half of the trainings here (gdb: DIET's thread
+in `~RootDataset::Iterator`, the thread in `Model::OptimizeLoop`'s timed
+wait), 3-8 s in the others. Keras's input for Rasa's batches (a Sequence of
+ready batches, then a prefetch of one) has nothing to tune, so the tuning is
+left off: the same batches in the same order.
+
 With the cache turned off (RASA_MAX_CACHE_SIZE=0) Rasa keeps its cache in an
 in-memory SQLite database that each thread would see empty, so Rasa's one
 thread is kept then.
@@ -44,6 +54,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Optional
 
 import dask.threaded
+import tensorflow as tf
+from keras.engine.data_adapter import KerasSequenceAdapter
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.caching import CACHE_SIZE_ENV, DEFAULT_CACHE_SIZE_MB
 from rasa.engine.exceptions import GraphRunError
@@ -60,6 +72,7 @@ ONE_AT_A_TIME: tuple[type, ...] = (DIETClassifier, TEDPolicy)
 # Components trained in a process of their own, beside the others (UnexpecTED is TED's kin).
 IN_CHILD: tuple[type, ...] = (TEDPolicy,)
 _one_at_a_time = threading.Lock()
+keras_sequence_dataset = KerasSequenceAdapter.get_dataset
 
 
 class _Alone:
@@ -86,11 +99,19 @@ class _InChild:
             return child.submit(_run_in_child, self.fn, component, inputs).result()
 
 
+def untuned_dataset(self: KerasSequenceAdapter) -> tf.data.Dataset:
+    """The dataset Keras reads a Sequence through, with tf.data's autotuning (and its thread) off."""
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return keras_sequence_dataset(self).with_options(options)
+
+
 def install_speedups() -> None:
     """What Rasa's training gains from, without changing what it learns: in the training process
     (bot/rasa_cli.py) and in each child, which starts from a fresh interpreter."""
     rasa_batches.install()
     rasa_speedups.install_for_training()
+    KerasSequenceAdapter.get_dataset = untuned_dataset  # type: ignore[method-assign]
 
 
 def _run_in_child(fn: Callable[..., Any], component: Any, inputs: dict[str, Any]) -> Any:

@@ -9,7 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from keras.engine.data_adapter import KerasSequenceAdapter
+from keras.utils.data_utils import Sequence
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.exceptions import GraphComponentException
 from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
@@ -166,11 +169,13 @@ def test_the_command_installs_what_training_gains_from(monkeypatch: pytest.Monke
     monkeypatch.setattr(DaskGraphRunner, "run", rasa_training.rasa_run)
     monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
                         RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
+    monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
     monkeypatch.setattr(rasa.__main__, "main", lambda: None)
     rasa_cli.main()
     assert Message._combine_features is rasa_speedups.combine_features
     assert DaskGraphRunner.run is rasa_training.run
     assert RasaDataGenerator._scipy_matrix_to_values is rasa_batches.matrix_to_values
+    assert KerasSequenceAdapter.get_dataset is rasa_training.untuned_dataset
 
 
 def test_a_child_installs_the_same_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +187,30 @@ def test_a_child_installs_the_same_speedups(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
     monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
                         RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
-    # What a child runs first, here in this process: TED reads its features through both.
+    monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
+    # What a child runs first, here in this process: TED reads its features and batches through these.
     installed = rasa_training._run_in_child(
-        lambda component, **inputs: (Message._combine_features, RasaDataGenerator._scipy_matrix_to_values), None, {})
-    assert installed == (rasa_speedups.combine_features, rasa_batches.matrix_to_values)
+        lambda component, **inputs: (Message._combine_features, RasaDataGenerator._scipy_matrix_to_values,
+                                     KerasSequenceAdapter.get_dataset), None, {})
+    assert installed == (rasa_speedups.combine_features, rasa_batches.matrix_to_values, rasa_training.untuned_dataset)
+
+
+class Batches(Sequence):
+    """Numbered batches, as Rasa's data generator hands Keras ready batches."""
+
+    def __len__(self) -> int:
+        return 5
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.full((2, 1), index, dtype="float32"), np.zeros((2, 1), dtype="float32")
+
+
+def test_keras_reads_the_same_batches_in_the_same_order_with_no_tuning_thread() -> None:
+    """tf.data's tuning thread, which TensorFlow 2.12 waits out (up to a minute) when `fit` drops its
+    input, is not started; nothing else about the input changes."""
+    tuned = KerasSequenceAdapter(Batches()).get_dataset()
+    untuned = rasa_training.untuned_dataset(KerasSequenceAdapter(Batches()))
+    assert tuned.options().autotune.enabled is not False
+    assert untuned.options().autotune.enabled is False
+    batches = [[x.numpy().tolist() for x, _ in dataset] for dataset in (tuned, untuned)]
+    assert batches[0] == batches[1] == [[[i], [i]] for i in range(5)]
