@@ -1,10 +1,10 @@
 """Rasa's command line with shop-assist's speedups to Rasa's training installed.
 
 `bot.train` runs `python -m bot.rasa_cli train ...` instead of `rasa train`:
-the same command and arguments, with Rasa's batches built faster
-(bot/rasa_batches.py), features combined in one step (bot/rasa_speedups.py)
-and the graph's independent nodes trained side by side (bot/rasa_training.py).
-Nothing the model learns from changes.
+the same command and arguments, with what training gains from installed
+(`rasa_training.install_speedups`, which names each) and the graph's
+independent nodes trained side by side (bot/rasa_training.py). Nothing the
+model learns from changes.
 """
 
 from __future__ import annotations

@@ -157,20 +157,31 @@ def test_the_model_is_trained_through_it() -> None:
     assert train.command()[1:4] == ["-m", "bot.rasa_cli", "train"]
 
 
-def test_the_command_installs_what_training_gains_from(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def rasas_own(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """What install_speedups replaces, set back to Rasa's and Keras's own (restored after the test), so
+    each assertion that ours is installed can fail."""
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.utils.tensorflow.data_generator import RasaDataGenerator
+
+    from bot import rasa_speedups
+
+    monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
+    monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
+                        RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
+    monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
+    return monkeypatch
+
+
+def test_the_command_installs_what_training_gains_from(rasas_own: pytest.MonkeyPatch) -> None:
     import rasa.__main__
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
     from bot import rasa_batches, rasa_cli, rasa_speedups
 
-    # Rasa's own first (restored after the test), so each assertion can fail.
-    monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
-    monkeypatch.setattr(DaskGraphRunner, "run", rasa_training.rasa_run)
-    monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
-                        RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
-    monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
-    monkeypatch.setattr(rasa.__main__, "main", lambda: None)
+    rasas_own.setattr(DaskGraphRunner, "run", rasa_training.rasa_run)
+    rasas_own.setattr(rasa.__main__, "main", lambda: None)
     rasa_cli.main()
     assert Message._combine_features is rasa_speedups.combine_features
     assert DaskGraphRunner.run is rasa_training.run
@@ -178,16 +189,13 @@ def test_the_command_installs_what_training_gains_from(monkeypatch: pytest.Monke
     assert KerasSequenceAdapter.get_dataset is rasa_training.untuned_dataset
 
 
-def test_a_child_installs_the_same_speedups(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("rasas_own")
+def test_a_child_installs_the_same_speedups() -> None:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
     from bot import rasa_batches, rasa_speedups
 
-    monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
-    monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
-                        RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
-    monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
     # What a child runs first, here in this process: TED reads its features and batches through these.
     installed = rasa_training._run_in_child(
         lambda component, **inputs: (Message._combine_features, RasaDataGenerator._scipy_matrix_to_values,
