@@ -14,6 +14,9 @@ PYTHON310 ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python";
 	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10 2>/dev/null; fi)
 MODEL := models/shop-assist.tar.gz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Rasa reports usage and errors to Rasa's servers unless told not to: a shop's bot sends
+# nothing about its shoppers' conversations to a third party. Every Rasa process make starts.
+export RASA_TELEMETRY_ENABLED ?= false
 
 .PHONY: run run-scaled test install browser seed reseed train shell lint eval bench audit clean
 

@@ -82,3 +82,21 @@ def test_a_rasa_whose_model_did_not_load_is_not_ready(tmp_path: Path) -> None:
     finally:
         os.killpg(rasa.pid, signal.SIGTERM)
         rasa.wait(timeout=30)
+
+
+def test_rasa_started_by_make_reports_nothing_to_rasas_servers(tmp_path: Path) -> None:
+    """A user whose Rasa configuration opted in (Rasa's default on first use) still sends nothing:
+    every process make starts runs with Rasa's telemetry and error reporting off."""
+    opted_in = tmp_path / ".config" / "rasa" / "global.yml"
+    opted_in.parent.mkdir(parents=True)
+    opted_in.write_text("metrics:\n  enabled: true\n  rasa_user_id: test\n")
+    env = {k: v for k, v in os.environ.items() if k != "RASA_TELEMETRY_ENABLED"}
+    ask = f"{sys.executable} -c 'from rasa.telemetry import is_telemetry_enabled as e; print(e())'"
+    as_rasa_sees_it = subprocess.run(
+        ["make", "-s", "--no-print-directory", "--eval", f"telemetry-check: ; @{ask}", "telemetry-check"],
+        cwd=ROOT, env={**env, "HOME": str(tmp_path)}, capture_output=True, text=True, check=True)
+    assert as_rasa_sees_it.stdout.strip() == "False"
+    # The same check outside make reads the opted-in configuration: the test can tell the difference.
+    outside = subprocess.run(["sh", "-c", ask], cwd=ROOT, env={**env, "HOME": str(tmp_path)},
+                             capture_output=True, text=True, check=True)
+    assert outside.stdout.strip() == "True"
