@@ -62,7 +62,7 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
-from bot import rasa_batches, rasa_speedups
+from bot import rasa_batches, rasa_fingerprints, rasa_speedups
 
 # Two branches (NLU, dialogue) each mostly on one core: more threads only contend.
 WORKERS = 2
@@ -111,6 +111,7 @@ def install_speedups() -> None:
     (bot/rasa_cli.py) and in each child, which starts from a fresh interpreter."""
     rasa_batches.install()
     rasa_speedups.install_for_training()
+    rasa_fingerprints.install()
     KerasSequenceAdapter.get_dataset = untuned_dataset  # type: ignore[method-assign]
 
 

@@ -20,6 +20,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.selectors.response_selector import ResponseSelector
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import rasa_training, train
 from bot.nlu.blended_diet import BlendedDIETClassifier
@@ -164,9 +165,10 @@ def rasas_own(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
-    from bot import rasa_speedups
+    from bot import rasa_fingerprints, rasa_speedups
 
     monkeypatch.setattr(Message, "_combine_features", staticmethod(rasa_speedups.rasa_combine_features))
+    monkeypatch.setattr(DialogueStateTracker, "fingerprint", rasa_fingerprints.rasa_tracker_fingerprint)
     monkeypatch.setattr(RasaDataGenerator, "_scipy_matrix_to_values",
                         RasaDataGenerator.__dict__["_scipy_matrix_to_values"])
     monkeypatch.setattr(KerasSequenceAdapter, "get_dataset", rasa_training.keras_sequence_dataset)
@@ -178,7 +180,7 @@ def test_the_command_installs_what_training_gains_from(rasas_own: pytest.MonkeyP
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
-    from bot import rasa_batches, rasa_cli, rasa_speedups
+    from bot import rasa_batches, rasa_cli, rasa_fingerprints, rasa_speedups
 
     rasas_own.setattr(DaskGraphRunner, "run", rasa_training.rasa_run)
     rasas_own.setattr(rasa.__main__, "main", lambda: None)
@@ -187,6 +189,7 @@ def test_the_command_installs_what_training_gains_from(rasas_own: pytest.MonkeyP
     assert DaskGraphRunner.run is rasa_training.run
     assert RasaDataGenerator._scipy_matrix_to_values is rasa_batches.matrix_to_values
     assert KerasSequenceAdapter.get_dataset is rasa_training.untuned_dataset
+    assert DialogueStateTracker.fingerprint is rasa_fingerprints.tracker_fingerprint
 
 
 @pytest.mark.usefixtures("rasas_own")
@@ -194,13 +197,14 @@ def test_a_child_installs_the_same_speedups() -> None:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.utils.tensorflow.data_generator import RasaDataGenerator
 
-    from bot import rasa_batches, rasa_speedups
+    from bot import rasa_batches, rasa_fingerprints, rasa_speedups
 
     # What a child runs first, here in this process: TED reads its features and batches through these.
     installed = rasa_training._run_in_child(
         lambda component, **inputs: (Message._combine_features, RasaDataGenerator._scipy_matrix_to_values,
-                                     KerasSequenceAdapter.get_dataset), None, {})
-    assert installed == (rasa_speedups.combine_features, rasa_batches.matrix_to_values, rasa_training.untuned_dataset)
+                                     KerasSequenceAdapter.get_dataset, DialogueStateTracker.fingerprint), None, {})
+    assert installed == (rasa_speedups.combine_features, rasa_batches.matrix_to_values, rasa_training.untuned_dataset,
+                         rasa_fingerprints.tracker_fingerprint)
 
 
 class Batches(Sequence):

@@ -1,0 +1,99 @@
+"""Rasa's training-cache keys, each computed once per object that has not changed since.
+
+Rasa's training hooks fingerprint every node's inputs before it runs and its
+output after (`rasa.engine.training.hooks`), so that a later training can
+reuse what did not change. py-spy over a training's first 200 s (2026-11-25,
+both graph threads, 100 Hz) found most of the time before DIET in that
+fingerprinting, holding the GIL the featurizers need:
+
+- the dialogue branch: 2,088 samples in tracker fingerprints. Every tracker's
+  events are dumped and hashed again for each policy's inputs (rule,
+  memoization, TED) and once for the tracker provider's output, though no
+  node changes a tracker.
+- the NLU branch: about 1,000 samples in the tokens' fingerprints. A message's
+  fingerprint is recomputed after every featurizer (adding features resets
+  it), and with it every token's, though only the regex featurizer changes a
+  token (`Token.set`). Another 420 went to writing each sparse feature matrix
+  out as text, one numpy scalar at a time.
+
+Here a tracker's and a token's fingerprint are kept with what they were
+computed from, and computed again by Rasa's own function whenever that
+changed; sparse matrices are written with Python numbers, whose text equals
+numpy's for integers, booleans and float64 (float32 and others go through
+Rasa's function). Every key is the one Rasa computes, so a cache filled
+either way serves the other (tests/bot/test_rasa_fingerprints.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data import util as rasa_util
+
+rasa_tracker_fingerprint = DialogueStateTracker.fingerprint
+rasa_token_fingerprint = Token.fingerprint
+rasa_token_set = Token.set
+rasa_sparse_matrix_to_string = rasa_util.sparse_matrix_to_string
+_KEPT = "_shop_assist_fingerprint"
+# Types whose numpy scalars print as the same Python number does.
+_EXACT_KINDS = frozenset("biu")
+
+
+def _tracker_state(tracker: DialogueStateTracker) -> tuple[Any, ...]:
+    """What a tracker's fingerprint is computed from (its sender, slots and events), cheaply: events
+    are only ever appended (Tracker.update), and a slot's value changes only with an event."""
+    events = tracker.events
+    return (tracker.sender_id, len(events), id(events[-1]) if events else None,
+            tuple((name, id(slot), id(slot.value)) for name, slot in tracker.slots.items()))
+
+
+def tracker_fingerprint(self: DialogueStateTracker) -> str:
+    state = _tracker_state(self)
+    kept = self.__dict__.get(_KEPT)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    fingerprint = rasa_tracker_fingerprint(self)
+    self.__dict__[_KEPT] = (state, fingerprint)
+    return fingerprint
+
+
+def _token_state(token: Token) -> tuple[Any, ...]:
+    return (token.text, token.start, token.end, token.lemma, id(token.data), len(token.data))
+
+
+def token_fingerprint(self: Token) -> str:
+    state = _token_state(self)
+    kept = self.__dict__.get(_KEPT)
+    if kept is not None and kept[0] == state:
+        return kept[1]
+    fingerprint = rasa_token_fingerprint(self)
+    self.__dict__[_KEPT] = (state, fingerprint)
+    return fingerprint
+
+
+def token_set(self: Token, prop: str, info: Any) -> None:
+    """Token.set, which may replace a value in place: the kept fingerprint goes with it."""
+    self.__dict__.pop(_KEPT, None)
+    rasa_token_set(self, prop, info)
+
+
+def sparse_matrix_to_string(m: scipy.sparse.spmatrix) -> str:
+    """Rasa's text of a sparse matrix (a line "  (i, j)\\tv" per value), from Python numbers."""
+    coo = m.tocoo()
+    if not (coo.data.dtype.kind in _EXACT_KINDS or coo.data.dtype == np.float64):
+        return rasa_sparse_matrix_to_string(m)
+    return "\n".join(f"  ({i}, {j})\t{v}"
+                     for i, j, v in zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True))
+
+
+def install() -> None:
+    """For training only (bot/rasa_training.py): serving computes none of these keys."""
+    DialogueStateTracker.fingerprint = tracker_fingerprint  # type: ignore[method-assign]
+    Token.fingerprint = token_fingerprint  # type: ignore[method-assign]
+    Token.set = token_set  # type: ignore[method-assign]
+    # Features.fingerprint calls it through its module, so this one assignment covers it.
+    rasa_util.sparse_matrix_to_string = sparse_matrix_to_string
