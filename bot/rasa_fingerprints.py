@@ -21,7 +21,10 @@ computed from, and computed again by Rasa's own function whenever that
 changed; sparse matrices are written with Python numbers, whose text equals
 numpy's for integers, booleans and float64 (float32 and others go through
 Rasa's function). Every key is the one Rasa computes, so a cache filled
-either way serves the other (tests/bot/test_rasa_fingerprints.py).
+either way serves the other (tests/bot/test_rasa_fingerprints.py; two
+trainings with no cache, with and without this, wrote the same keys for all
+12 trained nodes and the same fingerprints for all 7 other outputs). From
+the tokenizer's end to DIET's start: 34 s before, 16 s after (a slow machine).
 """
 
 from __future__ import annotations
