@@ -48,7 +48,9 @@ _EXACT_KINDS = frozenset("biu")
 
 def _tracker_state(tracker: DialogueStateTracker) -> tuple[Any, ...]:
     """What a tracker's fingerprint is computed from (its sender, slots and events), cheaply: events
-    are only ever appended (Tracker.update), and a slot's value changes only with an event."""
+    are appended (a full tracker drops its first), slots are set in place, so the count, the last
+    event and each slot's and value's identity show a change. An event changed in place would not
+    show; no training node changes one."""
     events = tracker.events
     return (tracker.sender_id, len(events), id(events[-1]) if events else None,
             tuple((name, id(slot), id(slot.value)) for name, slot in tracker.slots.items()))
