@@ -29,6 +29,7 @@ the tokenizer's end to DIET's start: 34 s before, 16 s after (a slow machine).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -56,14 +57,18 @@ def _tracker_state(tracker: DialogueStateTracker) -> tuple[Any, ...]:
             tuple((name, id(slot), id(slot.value)) for name, slot in tracker.slots.items()))
 
 
-def tracker_fingerprint(self: DialogueStateTracker) -> str:
-    state = _tracker_state(self)
-    kept = self.__dict__.get(_KEPT)
+def _kept(owner: Any, state: tuple[Any, ...], compute: Callable[[Any], str]) -> str:
+    """The fingerprint kept on `owner` if it was computed from this state, else Rasa's, kept."""
+    kept = owner.__dict__.get(_KEPT)
     if kept is not None and kept[0] == state:
         return kept[1]
-    fingerprint = rasa_tracker_fingerprint(self)
-    self.__dict__[_KEPT] = (state, fingerprint)
+    fingerprint = compute(owner)
+    owner.__dict__[_KEPT] = (state, fingerprint)
     return fingerprint
+
+
+def tracker_fingerprint(self: DialogueStateTracker) -> str:
+    return _kept(self, _tracker_state(self), rasa_tracker_fingerprint)
 
 
 def _token_state(token: Token) -> tuple[Any, ...]:
@@ -71,13 +76,7 @@ def _token_state(token: Token) -> tuple[Any, ...]:
 
 
 def token_fingerprint(self: Token) -> str:
-    state = _token_state(self)
-    kept = self.__dict__.get(_KEPT)
-    if kept is not None and kept[0] == state:
-        return kept[1]
-    fingerprint = rasa_token_fingerprint(self)
-    self.__dict__[_KEPT] = (state, fingerprint)
-    return fingerprint
+    return _kept(self, _token_state(self), rasa_token_fingerprint)
 
 
 def token_set(self: Token, prop: str, info: Any) -> None:
