@@ -51,8 +51,22 @@ def command() -> list[str]:
 
 
 def train() -> None:
+    # Taken before training: a file changed while Rasa trains must leave the model stale.
+    stamp = fingerprint()
     subprocess.run(command(), cwd=ROOT, check=True)
-    STAMP.write_text(fingerprint() + "\n")
+    STAMP.write_text(stamp + "\n")
+
+
+def take_labels() -> None:
+    """What agents labelled in the console joins the reviewed training file (bot/review.py)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import review
+
+    try:
+        review.main(["export"])
+    except SQLAlchemyError as error:  # no shop database here (a training-only machine): nothing to take
+        print(f"reviewed: no labels read ({error.__class__.__name__})")
 
 
 def main() -> None:
@@ -61,6 +75,7 @@ def main() -> None:
     # The Jieba dictionary follows the catalogue; a change makes the model stale.
     if dictionary.write():
         print(f"dictionary: {dictionary.DICTIONARY.relative_to(ROOT)} regenerated from the catalogue")
+    take_labels()
     if is_stale():
         print("model: training (data, domain or config changed) ...", flush=True)
         train()
