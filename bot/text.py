@@ -6,6 +6,7 @@ Pure functions, no Rasa, so the action server, the gateway and tests share them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Any, Optional
 
@@ -50,6 +51,18 @@ def to_simplified(text: str) -> str:
     if not _CJK.search(text):
         return text
     return _t2s().convert(text)
+
+
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def sentence_key(text: str) -> str:
+    """What makes two sentences the same one: not case, width, script, spaces, punctuation or annotations.
+
+    "Where is my  ORDER?!" and "where is my order", "我的訂單到哪了？" and "我的订单到哪了".
+    """
+    text = to_simplified(unicodedata.normalize("NFKC", _ANNOTATION.sub(r"\1", text))).casefold()
+    return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
 
 
 def find_order_numbers(text: str) -> list[str]:

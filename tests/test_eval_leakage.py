@@ -7,30 +7,18 @@ word swapped, a greeting added), would inflate the figures.
 """
 
 import csv
-import re
-import unicodedata
 from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz, process
 
-from bot.text import to_simplified
+from bot.nlu.real_rows import CLOSE_EDIT
+from bot.text import sentence_key as normalise
 from tests.test_training_data import examples
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR = ROOT.parent / "shared" / "eval"
 HELDOUT = ROOT / "tests" / "nlu" / "heldout_scope.csv"
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
-# Similarity (rapidfuzz's ratio, 0-100) from which a training example counts as
-# a close edit of a measured sentence: "I have to change my delivery address"
-# against "I need to change my delivery address" scores 90.
-CLOSE_EDIT = 90.0
-
-
-def normalise(text: str) -> str:
-    """Case, width, script, spaces and punctuation do not make a sentence new."""
-    text = to_simplified(unicodedata.normalize("NFKC", _ANNOTATION.sub(r"\1", text))).casefold()
-    return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
 
 
 def training_sentences() -> dict[str, str]:
