@@ -8,23 +8,30 @@ trained on the same project data. Prints accuracy, macro-F1, a per-intent
 table, the top confusions and milliseconds per message, and writes a confusion
 matrix PNG per file to reports/. Also scores the held-out out-of-scope set
 (tests/nlu/heldout_scope.csv) when present. Only measures: those sentences are
-never training data (tests/test_eval_leakage.py).
+never training data (tests/test_eval_leakage.py). Then cross-validates over the
+real shoppers' rows (bot/crossval.py) and prints the gap between the visible
+files and the cross-validation per language. Everything printed is also
+written to benchmarks/results/eval-<date>.txt.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
+import io
 import logging
 import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from bot import crossval
 from bot.settings import ROOT
 
 EVAL_DIR = ROOT.parent / "shared" / "eval"
@@ -33,6 +40,8 @@ BASELINE = ROOT / "models" / "rasa-default.tar.gz"
 BASELINE_CONFIG = ROOT / "bot" / "rasa_default_config.yml"
 BASELINE_STAMP = ROOT / "models" / ".rasa-default.fingerprint"
 REPORTS = ROOT / "reports"
+# What each make eval printed, dated: the measurements the project keeps.
+RESULTS = ROOT / "benchmarks" / "results"
 HELDOUT_SCOPE = ROOT / "tests" / "nlu" / "heldout_scope.csv"
 OUT_OF_SCOPE = "out_of_scope"
 # What a shopper-facing answer would be for these: a fallback is "not understood".
@@ -184,7 +193,8 @@ def print_scope(ours: Score, base: Score | None) -> None:
         print(line)
 
 
-async def evaluate(with_baseline: bool) -> None:
+async def evaluate(with_baseline: bool) -> dict[str, dict[str, float]]:
+    """Scores every file; returns each model's accuracy per language of the visible files."""
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
@@ -195,52 +205,69 @@ async def evaluate(with_baseline: bool) -> None:
     base = Agent.load(str(BASELINE)) if with_baseline else None
     print(f"model size: shop-assist {MODEL.stat().st_size / 1e6:.1f} MB"
           + (f", rasa default {BASELINE.stat().st_size / 1e6:.1f} MB" if with_baseline else ""))
+    visible: dict[str, dict[str, float]] = {"shop-assist": {}, "rasa default": {}}
     for path in sorted(EVAL_DIR.glob("*.csv")):
         rows = read_rows(path)
         mine = await score(ours, rows)
         theirs = await score(base, rows) if base else None
         print_file(path.name, mine, theirs)
         print(f"  confusion matrix: {plot_confusion(path.name, mine).relative_to(ROOT)}")
+        language = path.name.split("_", 1)[0]  # en_bitext.csv, zh_jddc_dev.csv
+        visible["shop-assist"][language] = mine.accuracy
+        if theirs:
+            visible["rasa default"][language] = theirs.accuracy
     if HELDOUT_SCOPE.exists():
         rows = read_rows(HELDOUT_SCOPE)
         print_scope(await score(ours, rows), await score(base, rows) if base else None)
+    return visible
 
 
-def cross_validate(folds: int) -> None:
-    """`rasa test nlu --cross-validation` on the training data: how well the data teaches itself."""
-    import json
+class Tee(io.TextIOBase):
+    """What make eval prints, also written to its dated results file."""
 
-    out = REPORTS / "crossval"
-    print(f"\ncross-validation ({folds} folds) on data/nlu ...", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [str(Path(sys.executable).with_name("rasa")), "test", "nlu", "--cross-validation", "--folds", str(folds),
-         "--config", "config.yml", "--nlu", "data/nlu", "--domain", "domain", "--out", str(out),
-         "--no-plot"],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    report = json.loads((out / "intent_report.json").read_text())
-    print(f"  intents: accuracy {report['accuracy']:.1%}, macro-F1 {report['macro avg']['f1-score']:.3f}, "
-          f"weighted F1 {report['weighted avg']['f1-score']:.3f} ({time.perf_counter() - started:.0f} s)")
-    entities = out / "DIETClassifier_report.json"
-    if entities.exists():
-        ent = json.loads(entities.read_text())
-        print(f"  entities (DIET): macro-F1 {ent['macro avg']['f1-score']:.3f}")
+    def __init__(self, *streams: Any) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+            stream.flush()
+        return len(text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-baseline", action="store_true", help="skip training/scoring Rasa's default")
-    parser.add_argument("--folds", type=int, default=3, help="cross-validation folds; 0 skips it")
+    parser.add_argument("--folds", type=int, default=crossval.FOLDS, help="cross-validation folds; 0 skips it")
+    parser.add_argument("--baseline-folds", action="store_true",
+                        help="cross-validate Rasa's default too (about 40 minutes a fold here)")
     args = parser.parse_args()
     if not EVAL_DIR.exists():
         print(f"no evaluation data at {EVAL_DIR}")
         return
-    if not args.no_baseline:
-        train_baseline()
-    asyncio.run(evaluate(with_baseline=not args.no_baseline))
-    if args.folds:
-        cross_validate(args.folds)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"eval-{datetime.now(timezone.utc):%Y-%m-%d-%H%M}.txt"
+    with out.open("w", encoding="utf-8") as file, contextlib.redirect_stdout(Tee(sys.stdout, file)):
+        print(f"make eval, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit()}")
+        if not args.no_baseline:
+            train_baseline()
+        visible = asyncio.run(evaluate(with_baseline=not args.no_baseline))
+        if args.folds:
+            print(f"\ncross-validation: {args.folds} folds over the real rows (data/nlu/real), grouped by "
+                  "near-duplicate, each fold trained on everything else", flush=True)
+            results = {"shop-assist": crossval.cross_validate(ROOT / "config.yml", args.folds)}
+            if args.baseline_folds:
+                results["rasa default"] = crossval.cross_validate(BASELINE_CONFIG, args.folds, "rasa default")
+            crossval.report(results, visible)
+            for name, result in results.items():
+                result.write(REPORTS / f"crossval-{name.replace(' ', '-')}.csv")
+    print(f"results: {out.relative_to(ROOT)}")
+
+
+def commit() -> str:
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return (found.stdout.strip() or "unknown") + (" with uncommitted changes" if dirty.strip() else "")
 
 
 if __name__ == "__main__":
