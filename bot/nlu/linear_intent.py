@@ -80,7 +80,8 @@ def unfitted(config: dict[str, Any]) -> Pipeline:
     from sklearn.pipeline import make_pipeline
 
     return make_pipeline(TfidfTransformer(sublinear_tf=True),
-                         LogisticRegression(C=float(config["C"]), max_iter=int(config["max_iter"])))
+                         LogisticRegression(C=float(config["C"]), max_iter=int(config["max_iter"]),
+                                            class_weight=config.get("class_weight")))
 
 
 def refitted(config: dict[str, Any], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
@@ -121,8 +122,9 @@ def sentence_matrix(messages: list[Message]) -> scipy.sparse.csr_matrix:
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        # C large enough that familiar shop wording still gets a clear winner.
-        return {"C": 100.0, "max_iter": 3000}
+        # C large enough that familiar shop wording still gets a clear winner. class_weight
+        # "balanced": each intent counts alike, however many examples it has.
+        return {"C": 100.0, "max_iter": 3000, "class_weight": None}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Optional[Pipeline] = None) -> None:
