@@ -20,12 +20,14 @@ from typing import Any, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import heap, keys, rasa_speedups, rasa_timing, timing
 from bot.keys import bearer_ok
+from bot.review import VERDICT
 
 EXTERNAL_PREFIX = "EXTERNAL_"
 rasa_speedups.install()  # this module is what Rasa imports of ours at start-up
@@ -60,6 +62,19 @@ _WATCHED = ("rasa.core.processor", "rasa.core.actions.action")
 _watch = _ActionFailureWatch(level=logging.ERROR)
 
 
+async def verdict(app: Any, message: UserMessage) -> Optional[dict[str, Any]]:
+    """The intent and confidence NLU gave this message, as its tracker keeps them."""
+    agent = getattr(getattr(app, "ctx", None), "agent", None)
+    if agent is None or agent.tracker_store is None:
+        return None
+    tracker = await agent.tracker_store.retrieve(message.sender_id)
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered) and event.message_id == message.message_id:
+            intent = event.intent or {}
+            return {"intent": intent.get("name"), "confidence": float(intent.get("confidence") or 0.0)}
+    return None
+
+
 class GatewayInput(RestInput):
     @classmethod
     def name(cls) -> str:
@@ -80,6 +95,7 @@ class GatewayInput(RestInput):
                 logging.getLogger(name).addHandler(_watch)
 
         admitted = asyncio.Semaphore(CONCURRENT_MESSAGES)
+        served: dict[str, Any] = {}
 
         async def watched(message: UserMessage) -> None:
             failures: list[str] = []
@@ -91,11 +107,15 @@ class GatewayInput(RestInput):
                 _failures.reset(token)
             if failures:
                 await message.output_channel.send_custom_json(message.sender_id, ACTION_FAILED)
+            found = await verdict(served.get("app"), message)
+            if found:
+                await message.output_channel.send_custom_json(message.sender_id, {VERDICT: found})
 
         blueprint = super().blueprint(watched)
         blueprint.after_server_stop(lambda app, loop: rasa_speedups.close_sessions())
         # The model is loaded by now (Rasa loads it before the server starts).
         blueprint.after_server_start(lambda app, loop: heap.settle())
+        blueprint.after_server_start(lambda app, loop: served.update(app=app))
 
         @blueprint.middleware("request")
         async def authorise(request: Request) -> Optional[HTTPResponse]:

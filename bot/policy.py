@@ -47,6 +47,9 @@ AGENT_GONE_REQUEUE = timedelta(minutes=3)
 # Waiting this long in agent hours with no agent online at all: the bot takes the shopper back.
 # Outside agent hours the shopper was promised a reply when the shift starts, so the chat stays queued.
 WAIT_ALONE_RETURN = timedelta(minutes=10)
+# Shopper messages an agent is asked to label (the console's review list): what the bot fell back on,
+# what it understood with less than this confidence, and what an agent flagged.
+REVIEW_BELOW_CONFIDENCE = 0.5
 
 RETURN_ADDRESS_ZH = "浙江省杭州市余杭区仓前街道文一西路 1888 号 小店售后部（收），电话 0571-88886666"
 RETURN_ADDRESS_EN = (
@@ -152,6 +155,15 @@ def back_to_bot(waited: timedelta, agents_online: int, now_utc: datetime) -> boo
 
 def queue_priority(reason: str) -> int:
     return HANDOFF_PRIORITY.get(reason, OTHER_HANDOFF_PRIORITY)
+
+
+def review_reason(intent: Optional[str], confidence: float, flagged: bool) -> Optional[str]:
+    """Why a shopper message belongs in the review list ("flagged", "fallback", "unsure"), or None."""
+    if flagged:
+        return "flagged"
+    if not intent or intent == "nlu_fallback":
+        return "fallback"
+    return "unsure" if confidence < REVIEW_BELOW_CONFIDENCE else None
 
 
 def _hours(span: timedelta) -> str:

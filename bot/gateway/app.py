@@ -30,6 +30,7 @@ from bot.db import get_engine
 from bot.gateway.console import AgentConsole
 from bot.gateway.demo import DemoTokens
 from bot.gateway.identities import Identities
+from bot.gateway.labelling import Labelling
 from bot.gateway.limits import RateLimits
 from bot.gateway.outreach import Outreach
 from bot.gateway.queue_watch import QueueWatch
@@ -63,6 +64,7 @@ class Gateway:
         self.uploads = Uploads(self, secret)
         self.outreach = Outreach(self)
         self.registers = Registers(self)
+        self.labelling = Labelling(self)
         self.queue_watch = QueueWatch(self)
         self.demo = None if is_production() else DemoTokens(self)
         if timing.start("gateway"):  # make bench: where a message's time goes
@@ -76,6 +78,7 @@ class Gateway:
                 *(self.demo.routes() if self.demo else []),
                 *self.console.routes(),
                 *self.registers.routes(),
+                *self.labelling.routes(),
                 Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
             ],
             middleware=[

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot import conversations as conv
-from bot import timing
+from bot import review, timing
 from bot.clock import utcnow
 from bot.gateway import rasa
 from bot.gateway.identities import Identity
@@ -231,16 +231,19 @@ class ShopperChannel:
         return (await self.say_all(conversation_id, [(role, text, payload)], author=author))[0]
 
     async def say_all(self, conversation_id: str, said: list[tuple[str, str, Optional[dict]]], *,
-                      author: Optional[str] = None, answered: Optional[int] = None) -> list[dict[str, Any]]:
+                      author: Optional[str] = None, answered: Optional[int] = None,
+                      verdict: Optional[dict[str, Any]] = None) -> list[dict[str, Any]]:
         """Several messages (role, text, payload) stored in one transaction, with the shopper message
-        they answer marked answered in it, then relayed in order: the replies and "answered" are
-        stored together or not at all, so a retry never answers twice."""
+        they answer marked answered in it (and NLU's `verdict` on it kept), then relayed in order: the
+        replies and "answered" are stored together or not at all, so a retry never answers twice."""
         def store(s: Session) -> tuple[list[Any], str, Optional[int]]:
             c = conv.ensure(s, conversation_id)
             messages = [conv.add_message(s, conversation_id, role, text, payload=payload, author=author)[0]
                         for role, text, payload in said]
             if answered is not None:
                 conv.mark_answered(s, answered)
+                if verdict:
+                    review.record_verdict(s, answered, verdict.get("intent"), verdict.get("confidence"))
             return messages, c.owner, c.agent_id
 
         messages, owner, agent_id = await db(store)
@@ -303,13 +306,14 @@ class ShopperChannel:
             if not asking.done():
                 asking.cancel()
             await self.g.sio.emit("typing", {"on": False, "role": "bot"}, room=room)
+        verdict, replies = review.split_verdict(replies)
         if not replies or any(r.get("custom") == ACTION_FAILED for r in replies):
             # An action could not run (the action server down or erring; bot/channel.py notes it) and
             # Rasa carried on without its events: what it said instead would mislead. Nothing at all
             # is a failure too: every message of ours gets an answer.
             log.warning("Rasa could not answer %s: %s", conversation_id, "action failed" if replies else "no reply")
             return "no_answer"
-        await self.relay(conversation_id, replies, lang, answered=answered)
+        await self.relay(conversation_id, replies, lang, answered=answered, verdict=verdict)
         return "answered"
 
     async def retry_sweep(self) -> None:
@@ -328,7 +332,7 @@ class ShopperChannel:
             await self.answer_awaiting(conversation_id, lang, notify=False)
 
     async def relay(self, conversation_id: str, replies: list[dict[str, Any]], lang: str, *,
-                    answered: Optional[int] = None) -> None:
+                    answered: Optional[int] = None, verdict: Optional[dict[str, Any]] = None) -> None:
         """Rasa's replies to the shopper (stored first); a handoff payload queues the conversation."""
         handoff: Optional[dict[str, Any]] = None
         said: list[tuple[str, str, Optional[dict]]] = []
@@ -341,7 +345,7 @@ class ShopperChannel:
             if reply.get("text") or payload:
                 said.append(("bot", reply.get("text") or "", payload))
         if said or answered is not None:
-            await self.say_all(conversation_id, said, answered=answered)
+            await self.say_all(conversation_id, said, answered=answered, verdict=verdict)
         if handoff is not None:
             await self.start_handoff(conversation_id, handoff, lang)
 

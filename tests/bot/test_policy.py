@@ -217,3 +217,19 @@ def test_a_queued_shopper_goes_back_to_the_bot_after_ten_minutes_alone_in_agent_
     assert not policy.back_to_bot(timedelta(hours=1), 1, day), "someone is online to take it"
     assert not policy.back_to_bot(timedelta(hours=1), 0, night)
     assert policy.AGENT_GONE_REQUEUE == timedelta(minutes=3)
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "flagged", "reason"),
+    [
+        ("order_status", 0.95, False, None),
+        ("order_status", policy.REVIEW_BELOW_CONFIDENCE, False, None),
+        ("order_status", policy.REVIEW_BELOW_CONFIDENCE - 0.001, False, "unsure"),
+        ("nlu_fallback", 0.3, False, "fallback"),
+        (None, 0.0, False, "fallback"),
+        ("order_status", 0.99, True, "flagged"),
+    ],
+)
+def test_review_list_takes_fallbacks_unsure_and_flagged_messages(
+        intent: str | None, confidence: float, flagged: bool, reason: str | None) -> None:
+    assert policy.review_reason(intent, confidence, flagged) == reason

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.server
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import crossval, review
 from bot.models import AfterSalesCase, ChatMessage, Conversation, OrderNote, Photo
 from tests.conftest import ROOT, Stack, free_port, token_for
 
@@ -320,3 +323,44 @@ def test_a_message_typed_before_the_chat_connects_is_sent_once(browser: Browser,
                                                           ChatMessage.role == "shopper")).scalars().all()
     assert stored.count("羽绒服是什么材质的") == 1
     context.close()
+
+
+# A shop sentence the shipped model reads wrongly (checked below against its verdict), and its right intent.
+MISREAD, RIGHT = "袖口那颗扣子能不能多寄一颗备用的", "ask_gift_or_free_shipping"
+
+
+def test_an_agent_labels_a_misread_message_and_a_retrain_understands_it(browser: Browser, stack: Stack,
+                                                                         tmp_path: Path) -> None:
+    _, shopper = shopper_page(browser, stack, "u1012")
+    say(shopper, MISREAD)
+    expect(shopper.locator(".msg.bot")).not_to_have_count(0)
+    say(shopper, "转人工")
+    expect(shopper.locator('.msg.system[data-notice="queued"]')).to_have_count(1)
+    with Session(stack.engine) as s:
+        message = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u1012",
+                                                      ChatMessage.text == MISREAD)).one()
+        assert message.payload["nlu"]["intent"] != RIGHT, "pick a sentence the shipped model misreads"
+
+    agent = agent_page(browser, stack, "xiaomei")
+    agent.locator("#waiting li", has_text="u1012").click()
+    line = agent.locator("#transcript li", has_text=MISREAD)
+    line.locator("button.flag").click()
+    expect(agent.locator("#flash")).to_contain_text("Sent for labelling")
+    agent.click("#learn-show")
+    row = agent.locator("#learn-table tr", has_text=MISREAD)
+    expect(row).to_contain_text("flagged")
+    row.locator("select").select_option(RIGHT)
+    row.locator("button").click()
+    expect(agent.locator("#flash")).to_contain_text("Labelled: " + RIGHT)
+    expect(agent.locator("#learn-table tr", has_text=MISREAD)).to_have_count(0)
+
+    # `make train` takes the labels into the reviewed file, then trains on it.
+    data = tmp_path / "nlu"
+    shutil.copytree(ROOT / "data" / "nlu", data)
+    with Session(stack.engine) as s:
+        assert review.export(s, data / "reviewed" / "labelled.yml") >= 1
+    taught = [r for r in review.read(data / "reviewed" / "labelled.yml") if r["text"] == MISREAD]
+    assert taught and taught[0]["intent"] == RIGHT and taught[0]["labelled_by"] == "小美"
+    model = crossval.train_fold(ROOT / "config.yml", data, tmp_path, "relabelled")
+    ((intent, _, _),) = asyncio.run(crossval.parse_all(model, [MISREAD]))
+    assert intent == RIGHT

@@ -12,7 +12,7 @@ import socketio
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import bench, shop
+from bot import bench, policy, shop
 from bot.clock import utcnow
 from bot.models import ChatMessage, Conversation, Order, OrderNote, Photo, Sku
 from tests.conftest import Stack, token_for
@@ -299,3 +299,41 @@ async def test_the_bench_shopper_gets_answers_not_apologies(stack: Stack) -> Non
             assert ack["ok"], (text, ack)
             said = shopper.texts()
             assert said and not sorry.intersection(said), (text, said)
+
+
+async def test_what_the_bot_understood_is_kept_and_agents_label_what_it_did_not(stack: Stack) -> None:
+    async with Shopper(stack.gateway, "u1003") as shopper:
+        await shopper.say("我的订单到哪了")
+        await shopper.say("呜啦啦 zqxv 咕噜噜")
+    with Session(stack.engine) as s:
+        sure, odd = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u1003",
+                                                        ChatMessage.role == "shopper")
+                              .order_by(ChatMessage.id.desc()).limit(2)).all()[::-1]
+    assert sure.payload["nlu"]["intent"] == "order_status" and sure.payload["nlu"]["confidence"] > 0.5
+    assert set(odd.payload["nlu"]) == {"intent", "confidence"}
+    odd_reason = policy.review_reason(odd.payload["nlu"]["intent"], odd.payload["nlu"]["confidence"], False)
+    async with aiohttp.ClientSession(base_url=stack.gateway) as anonymous:
+        assert (await anonymous.get("/console/api/review")).status == 401
+        assert (await anonymous.post(f"/console/api/review/{odd.id}/label", json={"intent": "greet"})).status == 401
+    xiaomei = await agent_session(stack.gateway, "xiaomei")
+    try:
+        listed = await (await xiaomei.get("/console/api/review")).json()
+        reasons = {m["id"]: m["reason"] for m in listed["messages"]}
+        assert "order_status" in listed["labels"] and "out_of_scope" in listed["labels"]
+        assert sure.id not in reasons and reasons.get(odd.id) == odd_reason
+        assert (await xiaomei.post(f"/console/api/review/{sure.id}/flag", json={})).status == 200
+        flagged = {m["id"]: m for m in (await (await xiaomei.get("/console/api/review")).json())["messages"]}
+        assert flagged[sure.id]["reason"] == "flagged" and flagged[sure.id]["intent"] == "order_status"
+        assert flagged[sure.id]["flagged_by"] == "小美"
+        bad = await xiaomei.post(f"/console/api/review/{sure.id}/label", json={"intent": "no_such_intent"})
+        assert bad.status == 400
+        assert (await xiaomei.post(f"/console/api/review/{sure.id}/label", data="intent=greet")).status == 415
+        assert (await xiaomei.post("/console/api/review/999999999/label", json={"intent": "greet"})).status == 404
+        assert (await xiaomei.post(f"/console/api/review/{sure.id}/label", json={"intent": "order_status"})).status == 200
+        left = {m["id"] for m in (await (await xiaomei.get("/console/api/review")).json())["messages"]}
+        assert sure.id not in left
+    finally:
+        await xiaomei.close()
+    with Session(stack.engine) as s:
+        label = s.get(ChatMessage, sure.id).payload["label"]
+    assert label["intent"] == "order_status" and label["by"] == "小美" and label["at"].endswith("Z")

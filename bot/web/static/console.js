@@ -43,6 +43,19 @@
     const li = el("li", undefined, "msg " + m.role);
     li.appendChild(el("span", (m.role === "agent" ? (m.author || "agent") : m.role) + " ", "who"));
     li.appendChild(el("span", m.text || ""));
+    if (m.role === "shopper" && m.id && m.text) {
+      // The bot misread this: it goes to the review list for a label.
+      const f = el("button", "⚑", "flag");
+      f.type = "button";
+      f.title = "机器人理解错了，送去标注 / The bot misread this: send it for labelling";
+      f.setAttribute("aria-label", f.title);
+      f.addEventListener("click", async () => {
+        const { ok, data } = await api("/console/api/review/" + m.id + "/flag", {});
+        flash(ok ? "已送去标注 / Sent for labelling" : (data.error || "error"));
+        if (ok) { f.disabled = true; loadLearn(); }
+      });
+      li.appendChild(f);
+    }
     const src = m.attachment && m.attachment.payload && m.attachment.payload.src;
     if (src && src.startsWith("/uploads/")) { const img = el("img"); img.src = src; img.alt = "photo"; li.appendChild(img); }
     $("transcript").appendChild(li);
@@ -111,6 +124,46 @@
     $("register").classList.remove("hidden");
   }
 
+  // Shopper messages the bot fell back on, was unsure of, or an agent flagged: one label each.
+  const WHY = { fallback: "没听懂 fell back", unsure: "没把握 unsure", flagged: "已标记 flagged" };
+  async function loadLearn(show) {
+    const { ok, data } = await api("/console/api/review");
+    if (!ok) return;
+    $("learn-count").textContent = "(" + data.messages.length + ")";
+    const table = $("learn-table");
+    table.textContent = "";
+    const head = el("tr");
+    ["买家说 shopper said", "会话 conversation", "原因 why", "机器人理解 bot's guess", "正确意图 right intent", ""].forEach((c) => head.appendChild(el("th", c)));
+    table.appendChild(head);
+    data.messages.forEach((m) => {
+      const tr = el("tr");
+      tr.dataset.message = m.id;
+      tr.appendChild(el("td", m.text));
+      tr.appendChild(el("td", m.conversation));
+      tr.appendChild(el("td", (WHY[m.reason] || m.reason) + (m.flagged_by ? " · " + m.flagged_by : "")));
+      tr.appendChild(el("td", (m.intent || "") + (m.confidence != null ? " (" + Math.round(m.confidence * 100) + "%)" : "")));
+      const pick = el("select");
+      pick.setAttribute("aria-label", "正确意图 / Right intent");
+      data.labels.forEach((name) => { const o = el("option", name); o.value = name; if (name === m.intent) o.selected = true; pick.appendChild(o); });
+      const cell = el("td");
+      cell.appendChild(pick);
+      tr.appendChild(cell);
+      const go = el("button", "标注 / Label");
+      go.type = "button";
+      go.addEventListener("click", async () => {
+        const res = await api("/console/api/review/" + m.id + "/label", { intent: pick.value });
+        flash(res.ok ? "已标注 / Labelled: " + pick.value : (res.data.error || "error"));
+        if (res.ok) loadLearn(true);
+      });
+      const last = el("td");
+      last.appendChild(go);
+      tr.appendChild(last);
+      table.appendChild(tr);
+    });
+    $("learn-rows").textContent = data.messages.length + " 条 rows";
+    if (show) $("learn").classList.remove("hidden");
+  }
+
   function closeConversation() {
     current = null;
     $("conversation").classList.add("hidden");
@@ -175,6 +228,8 @@
     if (ok) $("reply").value = ""; else flash(data.error || "error");
   });
   $("register-show").addEventListener("click", showRegister);
+  $("learn-show").addEventListener("click", () => loadLearn(true));
+  $("learn-close").addEventListener("click", () => $("learn").classList.add("hidden"));
   $("register-close").addEventListener("click", () => $("register").classList.add("hidden"));
   $("phrases").addEventListener("change", () => { if ($("phrases").value) { $("reply").value += $("phrases").value; $("phrases").value = ""; $("reply").focus(); } });
   $("note-form").addEventListener("submit", async (e) => {
@@ -230,6 +285,7 @@
     socket.on("disconnect", (reason) => { if (reason === "io server disconnect") location.href = "/console"; });
     if (me.role === "supervisor") loadAgents();
     loadQueue();
+    loadLearn();
     setInterval(loadQueue, 15000);  // keeps the wait times moving
   })();
 })();
