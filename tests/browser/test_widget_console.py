@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -362,5 +363,7 @@ def test_an_agent_labels_a_misread_message_and_a_retrain_understands_it(browser:
     taught = [r for r in review.read(data / "reviewed" / "labelled.yml") if r["text"] == MISREAD]
     assert taught and taught[0]["intent"] == RIGHT and taught[0]["labelled_by"] == "小美"
     model = crossval.train_fold(ROOT / "config.yml", data, tmp_path, "relabelled")
-    ((intent, _, _),) = asyncio.run(crossval.parse_all(model, [MISREAD]))
+    # Playwright's own event loop runs in this thread: the model is asked from another.
+    with ThreadPoolExecutor(1) as other:
+        ((intent, _, _),) = other.submit(asyncio.run, crossval.parse_all(model, [MISREAD])).result()
     assert intent == RIGHT
