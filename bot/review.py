@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from bot import policy
@@ -134,7 +134,10 @@ def label(s: Session, message_id: int, intent: str, agent: str, now: Optional[da
 def labelled(s: Session) -> list[dict[str, Any]]:
     """Every labelled shopper message, oldest first, as the reviewed file keeps it."""
     rows = []
-    for m in s.scalars(select(ChatMessage).where(ChatMessage.role == "shopper").order_by(ChatMessage.id)):
+    # Only messages whose payload's text names a label are read (SQLite and PostgreSQL alike); the
+    # rest of a shop's transcripts, maybe millions of rows, stay in the database.
+    maybe = cast(ChatMessage.payload, Text).like('%"label"%')
+    for m in s.scalars(select(ChatMessage).where(ChatMessage.role == "shopper", maybe).order_by(ChatMessage.id)):
         found = (m.payload or {}).get("label")
         if found:
             rows.append({"message": f"{m.conversation_id}/{m.id}", "text": " ".join(m.text.split()),

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 import yaml
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot import conversations as conv
 from bot import policy, review
+from bot.models import Base
 from bot.review import export, flag, label, labelled, read, record_verdict, to_review
 
 
@@ -78,3 +80,18 @@ def test_export_leaves_out_measured_sentences_hand_written_ones_and_annotations(
     texts = {r["text"] for r in read(path)}
     assert "这件能不能帮我包成礼物的样子" in texts
     assert "在吗" not in texts and "[羽绒服](product)有吗" not in texts
+
+
+def test_labels_are_found_on_sqlite_and_postgresql(any_engine: Engine) -> None:
+    Base.metadata.drop_all(any_engine)
+    Base.metadata.create_all(any_engine)
+    with Session(any_engine) as s, s.begin():
+        conv.ensure(s, "u1")
+        plain = conv.add_message(s, "u1", "shopper", "在吗", payload={"to_bot": "在吗"})[0].id
+        taught = conv.add_message(s, "u1", "shopper", "那颗扣子能多寄一颗吗")[0].id
+        record_verdict(s, taught, "quality_issue", 0.43)
+        assert label(s, taught, "ask_gift_or_free_shipping", "lin") is None
+    with Session(any_engine) as s:
+        found = labelled(s)
+    assert [r["message"] for r in found] == [f"u1/{taught}"] and plain != taught
+    assert found[0]["intent"] == "ask_gift_or_free_shipping"
