@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot import crossval, review
 from bot.models import AfterSalesCase, ChatMessage, Conversation, OrderNote, Photo
 from tests.conftest import ROOT, Stack, free_port, token_for
+from tests.own_shopper import add_shopper
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on this network; keep it quiet.
@@ -332,18 +333,19 @@ MISREAD, RIGHT = "袖口那颗扣子能不能多寄一颗备用的", "ask_gift_o
 
 def test_an_agent_labels_a_misread_message_and_a_retrain_understands_it(browser: Browser, stack: Stack,
                                                                          tmp_path: Path) -> None:
-    _, shopper = shopper_page(browser, stack, "u1012")
+    add_shopper(stack.engine, "u9301", [])  # its own: this test leaves the conversation queued
+    _, shopper = shopper_page(browser, stack, "u9301")
     say(shopper, MISREAD)
     expect(shopper.locator(".msg.bot")).not_to_have_count(0)
     say(shopper, "转人工")
     expect(shopper.locator('.msg.system[data-notice="queued"]')).to_have_count(1)
     with Session(stack.engine) as s:
-        message = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u1012",
+        message = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u9301",
                                                       ChatMessage.text == MISREAD)).one()
         assert message.payload["nlu"]["intent"] != RIGHT, "pick a sentence the shipped model misreads"
 
     agent = agent_page(browser, stack, "xiaomei")
-    agent.locator("#waiting li", has_text="u1012").click()
+    agent.locator("#waiting li", has_text="u9301").click()
     line = agent.locator("#transcript li", has_text=MISREAD)
     line.locator("button.flag").click()
     expect(agent.locator("#flash")).to_contain_text("Sent for labelling")

@@ -302,11 +302,12 @@ async def test_the_bench_shopper_gets_answers_not_apologies(stack: Stack) -> Non
 
 
 async def test_what_the_bot_understood_is_kept_and_agents_label_what_it_did_not(stack: Stack) -> None:
-    async with Shopper(stack.gateway, "u1003") as shopper:
+    add_shopper(stack.engine, "u9302", [OwnOrder("299302000001", "paid", "P026-black-F", timedelta(hours=5))])
+    async with Shopper(stack.gateway, "u9302") as shopper:
         await shopper.say("我的订单到哪了")
         await shopper.say("呜啦啦 zqxv 咕噜噜")
     with Session(stack.engine) as s:
-        sure, odd = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u1003",
+        sure, odd = s.scalars(select(ChatMessage).where(ChatMessage.conversation_id == "u9302",
                                                         ChatMessage.role == "shopper")
                               .order_by(ChatMessage.id.desc()).limit(2)).all()[::-1]
     assert sure.payload["nlu"]["intent"] == "order_status" and sure.payload["nlu"]["confidence"] > 0.5
