@@ -107,7 +107,11 @@ class GatewayInput(RestInput):
                 _failures.reset(token)
             if failures:
                 await message.output_channel.send_custom_json(message.sender_id, ACTION_FAILED)
-            found = await verdict(served.get("app"), message)
+            try:
+                found = await verdict(served.get("app"), message)
+            except Exception:  # noqa: BLE001 - the verdict is for the review list: it never costs an answer
+                logging.getLogger(__name__).exception("no NLU verdict for %s", message.sender_id)
+                found = None
             if found:
                 await message.output_channel.send_custom_json(message.sender_id, {VERDICT: found})
 

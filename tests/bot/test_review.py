@@ -95,3 +95,20 @@ def test_labels_are_found_on_sqlite_and_postgresql(any_engine: Engine) -> None:
         found = labelled(s)
     assert [r["message"] for r in found] == [f"u1/{taught}"] and plain != taught
     assert found[0]["intent"] == "ask_gift_or_free_shipping"
+
+
+async def test_no_agent_or_no_tracker_gives_no_verdict() -> None:
+    from rasa.core.channels.channel import UserMessage
+
+    from bot.channel import verdict
+
+    class Store:
+        async def retrieve(self, sender: str) -> None:
+            return None
+
+    class App:
+        class ctx:  # noqa: N801 - Sanic's app.ctx
+            agent = type("A", (), {"tracker_store": Store()})()
+
+    assert await verdict(None, UserMessage("hi", sender_id="u1")) is None
+    assert await verdict(App(), UserMessage("hi", sender_id="u1")) is None
