@@ -26,11 +26,20 @@ from actions.common import (
     pick,
     shop_time,
 )
-from actions.forms import ShopFormValidation, SubmitAction, latest_intent
-from actions.orders import this_order, user_texts_since
+from actions.forms import ShopFormValidation, SubmitAction, event_entity, latest_intent, topic_events, user_texts_since
+from actions.orders import this_order
 from bot import policy, shop
 from bot.models import AfterSalesCase, Order, OrderItem
-from bot.text import own_fault, refused_at_door, says_missing, says_worn, wants_refund_only
+from bot.text import (
+    describes_problem,
+    find_order_numbers,
+    mentioned_colour,
+    own_fault,
+    says_missing,
+    says_received,
+    says_worn,
+    wants_refund_only,
+)
 from bot.words import WORDS, word
 
 KIND_FOR_INTENT = {
@@ -61,17 +70,60 @@ def item_buttons(order: Order, lang: str) -> list[dict[str, str]]:
     return [{"title": item_label(i, lang), "payload": f'/inform{{"order_item":"{i.id}"}}'} for i in order.items]
 
 
+def item_named(s: Session, order: Order, text: str, product: Optional[str]) -> Optional[OrderItem]:
+    """The one line of the order a message names: by product name or alias, then colour or size among
+    lines of the same product ("黑色羽绒服", "the beanie")."""
+    ids = {p.id for p in shop.match_products(s, product, text)}
+    matching = [i for i in order.items if i.sku.product_id in ids]
+    if len(matching) > 1:
+        colour = mentioned_colour(text, [(i.sku.color_zh, i.sku.color_en) for i in matching])
+        matching = [i for i in matching if colour in (i.sku.color_zh, i.sku.color_en)] if colour else matching
+    return matching[0] if len(matching) == 1 else None
+
+
 def pick_item(s: Session, tracker: Tracker, order: Order) -> Optional[OrderItem]:
-    """The item this message names: a button's item id, else a product named in the text."""
+    """The item the shopper means: the only one, a button's item id, else the newest message since the
+    topic began that names one of the order's lines."""
     if len(order.items) == 1:
         return order.items[0]
     chosen = latest_entity(tracker, "order_item")
     if chosen:
         return next((i for i in order.items if str(i.id) == chosen), None)
-    named = shop.match_products(s, latest_entity(tracker, "product"), tracker.latest_message.get("text"))
-    ids = {p.id for p in named}
-    matching = [i for i in order.items if i.sku.product_id in ids]
-    return matching[0] if len(matching) == 1 else None
+    for event in reversed(topic_events(tracker, "case_form")):
+        item = item_named(s, order, event.get("text") or "", event_entity(event, "product"))
+        if item is not None:
+            return item
+    return None
+
+
+def reason_told(tracker: Tracker) -> Optional[str]:
+    """The shopper's own account of the problem, the newest message since the topic began that gives one
+    (a button press or a bare order number is no account)."""
+    for event in reversed(topic_events(tracker, "case_form")):
+        text = (event.get("text") or "").strip()
+        if text and not text.startswith("/") and describes_problem(text) and find_order_numbers(text) != [text]:
+            return text[:1000]
+    return None
+
+
+def received_told(tracker: Tracker) -> Optional[bool]:
+    """Signed for (收到/arrived) or refused at the door (拒收), as the shopper already said."""
+    for event in reversed(topic_events(tracker, "case_form")):
+        said = says_received(event.get("text") or "")
+        if said is not None:
+            return said
+    return None
+
+
+def wanted_told(tracker: Tracker) -> Optional[str]:
+    """The size or colour asked for since the topic began: in "M码太大了，换S" the last size named."""
+    for event in reversed(topic_events(tracker, "case_form")):
+        entities = (event.get("parse_data") or {}).get("entities") or []
+        sizes = [str(e["value"]) for e in entities if e.get("entity") == "size"]
+        color = event_entity(event, "color")
+        if sizes or color:
+            return f"{color or ''}/{sizes[-1] if sizes else ''}"
+    return None
 
 
 class ValidateCaseForm(ShopFormValidation):
@@ -90,7 +142,8 @@ class ValidateCaseForm(ShopFormValidation):
             kind = kind_from_message(tracker) or "return"  # what this form is about to become
         if kind not in policy.CASES:
             return ["case_kind", "order_id", "order_item"]
-        return ["case_kind", *policy.CASES[kind].collect]
+        # Opening a case cannot be taken back: one short confirmation of what will be done, last.
+        return ["case_kind", *policy.CASES[kind].collect, "confirm"]
 
     # --- kind ------------------------------------------------------------------------------------
 
@@ -114,16 +167,29 @@ class ValidateCaseForm(ShopFormValidation):
         found = spec.eligible(order.status, order.delivered_at, self.now)
         return policy.OrderCheck(found.eligible, found.reason)
 
+    def nearest_refused(self, tracker: Tracker) -> Optional[Order]:
+        """A return or exchange past its window: the newest order that was delivered."""
+        if (tracker.get_slot("case_kind") or "return") not in ("return", "exchange"):
+            return None
+        return next((o for o in shop.recent_orders(self.s, tracker.sender_id, limit=10)
+                     if o.delivered_at is not None and o.status not in ("cancelled", "unpaid")), None)
+
     def explain_refusal(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, reason: str) -> None:
         kind = tracker.get_slot("case_kind") or "return"
         values: dict[str, Any] = {"order_id": order.order_no, "kind": kind_name(kind, self.lang(tracker)),
                                   **policy.figures()}
         buttons: list[dict[str, str]] = []
         if reason == "window_passed" and order.delivered_at is not None:
+            lang = self.lang(tracker)
             values["days"] = str(max((self.now - order.delivered_at).days, 0))
-            # Outside the rules: keep the shopper with compensation rather than a bare no (WORKFLOWS.md).
-            buttons = [{"title": word("button.compensation", self.lang(tracker)),
-                        "payload": f'/compensation_request{{"order_id":"{order.order_no}"}}'}]
+            values["ended"] = shop_time(order.delivered_at + policy.RETURN_WINDOW)[:10]
+            values["cap"] = str(policy.max_goodwill(order.total))
+            # Outside the rules: what still applies rather than a bare no (WORKFLOWS.md): a repair for a
+            # quality problem, compensation, a person.
+            buttons = [{"title": word("button.repair", lang), "payload": f'/repair_request{{"order_id":"{order.order_no}"}}'},
+                       {"title": word("button.compensation", lang),
+                        "payload": f'/compensation_request{{"order_id":"{order.order_no}"}}'},
+                       {"title": word("button.person", lang), "payload": "/human_handoff"}]
         dispatcher.utter_message(response=f"utter_case_refused_{reason}", buttons=buttons, **values)
 
     def order_accepted(
@@ -141,7 +207,14 @@ class ValidateCaseForm(ShopFormValidation):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         order = this_order(self.s, tracker)
-        if order is None or tracker.get_slot("requested_slot") != "order_item":
+        if order is None or self.activating(tracker):
+            return {}
+        if tracker.get_slot("requested_slot") != "order_item":
+            # "不对，是帽子" / "no, the hat" after the item was settled: the item it names instead.
+            text = tracker.latest_message.get("text") or ""
+            named = item_named(self.s, order, text, latest_entity(tracker, "product"))
+            if named is not None and str(named.id) != str(tracker.get_slot("order_item")) and len(order.items) > 1:
+                return {"order_item": str(named.id), "confirm": None}
             return {}
         item = pick_item(self.s, tracker, order)
         if item is not None:
@@ -175,13 +248,21 @@ class ValidateCaseForm(ShopFormValidation):
 
     # --- what the kind collects ----------------------------------------------------------------------
 
+    def extract_case_reason(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("case_reason"):
+            return {}
+        told = reason_told(tracker)
+        return {"case_reason": told} if told else {}
+
     def validate_case_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is None:
             return {"case_reason": None}
         text = str(value).strip()
-        if not text or text.startswith("/"):
+        if not text or text.startswith("/") or find_order_numbers(text) == [text]:
             return self.refuse(dispatcher, tracker, "case_reason", "utter_case_reason_empty")
         return self.accept("case_reason", text[:1000])
 
@@ -190,12 +271,10 @@ class ValidateCaseForm(ShopFormValidation):
     ) -> dict[str, Any]:
         if tracker.get_slot("case_kind") != "exchange":
             return {}
-        size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
         product = latest_entity(tracker, "product")
-        if size or color:
-            # "M码太大了，换S": the last size named is the one wanted.
-            sizes = list(tracker.get_latest_entity_values("size"))
-            return {"wanted": f"{color or ''}/{sizes[-1] if sizes else ''}"}
+        told = wanted_told(tracker)
+        if told and (not tracker.get_slot("wanted") or latest_entity(tracker, "size") or latest_entity(tracker, "color")):
+            return {"wanted": told}
         if tracker.get_slot("requested_slot") == "wanted":
             if product:
                 return {"wanted": f"product:{product}"}
@@ -215,9 +294,10 @@ class ValidateCaseForm(ShopFormValidation):
     def extract_signed_for(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("case_kind") == "damaged" and refused_at_door(tracker.latest_message.get("text") or ""):
-            return {"signed_for": False}
-        return {}
+        if tracker.get_slot("case_kind") != "damaged" or tracker.get_slot("signed_for") is not None:
+            return {}
+        told = received_told(tracker)
+        return {} if told is None else {"signed_for": told}
 
     def validate_signed_for(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -228,6 +308,57 @@ class ValidateCaseForm(ShopFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         return {"keep_item": value} if value is None else self.accept("keep_item", bool(value))
+
+
+    # --- the confirmation -----------------------------------------------------------------------------
+
+    def extract_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not latest_entity(tracker, REDO):
+            return {}
+        # "Change": the details are asked again from the item on (the order too when several fit).
+        slots: dict[str, Any] = {slot: None for slot in ("confirm", "order_item", "case_reason", "wanted",
+                                                         "signed_for", "keep_item")}
+        if len(self.candidates(tracker)) > 1:
+            slots["order_id"] = None
+        return slots
+
+    def validate_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None or tracker.get_slot("order_id") is None:
+            return {"confirm": None}
+        return self.accept("confirm", bool(value))
+
+
+# The "Change" button's entity: start the case's details again (topic_events starts after it too).
+REDO = "redo"
+
+
+def case_summary(s: Session, tracker: Tracker, lang: str) -> dict[str, str]:
+    """What the case about to be opened is: kind, order, item and the shopper's reason or wish."""
+    kind = str(tracker.get_slot("case_kind") or "return")
+    order = this_order(s, tracker)
+    item = next((i for i in order.items if str(i.id) == str(tracker.get_slot("order_item"))), None) if order else None
+    detail = tracker.get_slot("case_reason") or str(tracker.get_slot("wanted") or "").strip("/") or "-"
+    return {"kind": kind_name(kind, lang), "order_id": order.order_no if order else "-",
+            "item": item_label(item, lang) if item else word("label.whole_order", lang), "reason": str(detail)[:120]}
+
+
+class ActionAskCaseConfirm(ShopperAction):
+    """Before the case is opened: what will be done, with Yes / Change."""
+
+    def name(self) -> str:
+        return "action_ask_case_form_confirm"
+
+    def act(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
+    ) -> Events:
+        buttons = [{"title": word("button.yes_open", lang), "payload": "/affirm"},
+                   {"title": word("button.change", lang), "payload": f'/inform{{"{REDO}":"case"}}'}]
+        dispatcher.utter_message(response="utter_ask_case_confirm", buttons=buttons, **case_summary(s, tracker, lang))
+        return []
 
 
 class ActionAskOrderItem(ShopperAction):
@@ -268,7 +399,7 @@ def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker
 class ActionSubmitCase(SubmitAction):
     """One engine for every kind: the numbered case, its note, deadline, remedy and evidence request."""
 
-    required = ("case_kind", "order_id")
+    required = ("case_kind", "order_id", "confirm")
 
     def name(self) -> str:
         return "action_submit_case"
@@ -279,6 +410,9 @@ class ActionSubmitCase(SubmitAction):
         kind = str(tracker.get_slot("case_kind"))
         spec = policy.CASES[kind]
         order = this_order(s, tracker)
+        if not tracker.get_slot("confirm"):
+            dispatcher.utter_message(response="utter_case_not_opened")
+            return []
         if order is None or any(tracker.get_slot(slot) is None for slot in spec.collect):
             return []
         item_id = tracker.get_slot("order_item")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
@@ -24,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import Events, ShopperAction, language, order_button, order_number
+from actions.common import Events, ShopperAction, events_back, language, order_button, order_number
 from bot import identity, policy, shop
 from bot.clock import utcnow
 from bot.db import get_sessionmaker
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 # Every slot a form fills. A form starts with them empty and every way out of a
 # form (submit, cancel, handoff, a new session) empties them again.
 FORM_SLOTS = (
-    "order_id", "order_item", "confirm", "change_detail", "invoice_title", "tax_number",
+    "order_id", "order_item", "confirm", "change_detail", "new_address", "new_phone", "invoice_title", "tax_number",
     "case_kind", "case_reason", "wanted", "signed_for", "keep_item", "form_misses",
 )
 FINISHED = -1  # form_misses when validation ended the form early (nothing fits, already explained)
@@ -191,6 +192,10 @@ class ShopFormValidation(FormValidationAction, ABC):
             fits = self.candidates(tracker)
             if len(fits) == 1:
                 return {"order_id": fits[0].order_no}
+            if not fits:
+                # Nothing fits: the order it would have been, so validation says why not (never "no order").
+                nearest = self.nearest_refused(tracker)
+                return {"order_id": nearest.order_no} if nearest else {}
             return {}
         if tracker.get_slot("requested_slot") == "order_id" and latest_intent(tracker) in ("inform", "affirm"):
             # An answer to "which order?" that holds no order number: say so, don't guess.
@@ -214,6 +219,10 @@ class ShopFormValidation(FormValidationAction, ABC):
             return self.finish(order_id=None)
         return self.order_accepted(dispatcher, tracker, order, check.reason)
 
+    def nearest_refused(self, tracker: Tracker) -> Optional[Order]:
+        """When no order fits, the one whose refusal says most (a return past its window, say); None: none."""
+        return None
+
     def check(self, tracker: Tracker, order: Order) -> policy.OrderCheck:
         return policy.ORDER_FLOWS[self.flow](order.status)
 
@@ -227,6 +236,38 @@ class ShopFormValidation(FormValidationAction, ABC):
         dispatcher.utter_message(
             response=f"utter_{self.flow}_refused_{reason}", order_id=order.order_no, **policy.figures()
         )
+
+
+def topic_events(tracker: Tracker, form: str) -> list[dict[str, Any]]:
+    """The shopper's messages since `form` began, oldest first: the one that started it, then every
+    answer since. Shoppers open with the whole story; each slot is looked for in all of it.
+
+    A tracker without the form's start in it (it never ran) gives the latest message alone.
+    """
+    found: list[dict[str, Any]] = []
+    started = False
+    for event in events_back(tracker, "active_loop", "user"):
+        if event["event"] == "active_loop":
+            started = started or event.get("name") == form
+            continue
+        if found and event_entity(event, "redo"):  # "Change" pressed: what came before is set aside
+            return list(reversed(found))
+        found.append(event)
+        if started:
+            return list(reversed(found))
+    return found[:1]
+
+
+def user_texts_since(tracker: Tracker, form: str) -> list[str]:
+    """What the shopper typed since the form started, the message that started it included."""
+    return [event.get("text") or "" for event in topic_events(tracker, form)]
+
+
+def event_entity(event: dict[str, Any], name: str) -> Optional[str]:
+    """An entity's last value in one user event; values with no word in them are noise."""
+    values = [str(e.get("value")) for e in (event.get("parse_data") or {}).get("entities") or []
+              if e.get("entity") == name and re.search(r"\w", str(e.get("value")))]
+    return values[-1] if values else None
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

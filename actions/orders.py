@@ -20,7 +20,6 @@ from actions.common import (
     Events,
     ShopperAction,
     courier_name,
-    events_back,
     item_label,
     items_label,
     latest_entity,
@@ -28,11 +27,21 @@ from actions.common import (
     shop_time,
     write_note,
 )
-from actions.forms import ShopFormValidation, SubmitAction, latest_intent
+from actions.forms import ShopFormValidation, SubmitAction, latest_intent, user_texts_since
 from actions.products import sku_label
 from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
-from bot.text import ADDRESS, find_courier, find_tax_number, invoice_title, is_urgent, means_personal, new_address
+from bot.text import (
+    ADDRESS,
+    MOBILE,
+    find_courier,
+    find_mobile,
+    find_tax_number,
+    invoice_title,
+    is_urgent,
+    means_personal,
+    new_address,
+)
 from bot.words import word
 
 
@@ -262,41 +271,60 @@ class ActionSubmitCancel(SubmitAction):
 
 # --- change an order (订单修改) -------------------------------------------------------------------
 
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+def read_contact(text: str) -> tuple[Optional[str], Optional[str]]:
+    """A new address and a new phone, each if the message gives one: "改成北京市…1号 电话13800001111"."""
+    phone = find_mobile(text)
+    rest = MOBILE.sub(" ", text)
+    rest = re.sub(r"(?:联系)?(?:电话|手机|手机号|号码)(?:改成|改为|是|为)?[:：]?|(?:new )?(?:phone|mobile|tel)(?: number)?(?: is|:)?",
+                  " ", rest, flags=re.IGNORECASE).strip(" ，,。.;；")
+    address = None
+    if ADDRESS.search(rest) and len(rest) >= 8:
+        address = new_address(rest) if len(new_address(rest)) >= 6 else None
+    return address, phone
 
 
 def read_change(tracker: Tracker) -> Optional[str]:
-    """The change the shopper asks for, as "field:value"; None when the message names none."""
+    """The change the shopper asks for, as "field:value"; "contact:" for an address or phone (their own
+    slots, new_address and new_phone); None when the message names none."""
     text = (tracker.latest_message.get("text") or "").strip()
-    phone = _PHONE.search(text)
-    if phone and not ADDRESS.search(_PHONE.sub("", text)):
-        return f"phone:{phone.group(0)}"
+    address, phone = read_contact(text)
+    if phone or address:
+        return "contact:"
     courier = find_courier(text)
     if courier:
         return f"courier:{courier}"
     size, color = latest_entity(tracker, "size"), latest_entity(tracker, "color")
     if size or color:
         return f"variant:{color or ''}/{size or ''}"
-    if len(ADDRESS.findall(text)) >= 1 and len(text) >= 8:
-        address = new_address(text)
-        if len(address) >= 6:
-            return f"address:{address}"
     if latest_entity(tracker, "product"):
         return f"product:{latest_entity(tracker, 'product')}"
     return None
+
+
+CONTACT_SEP = "\x1f"  # between address and phone while the extraction carries both
+
+
+def contact_of(tracker: Tracker) -> tuple[Optional[str], Optional[str]]:
+    return tracker.get_slot("new_address"), tracker.get_slot("new_phone")
 
 
 class ChangePlan:
     """What a change request would do to an order, or why it cannot."""
 
     def __init__(self, field: str, value: str, *, refused: Optional[str] = None,
-                 item: Optional[OrderItem] = None, sku: Optional[Sku] = None) -> None:
+                 item: Optional[OrderItem] = None, sku: Optional[Sku] = None,
+                 address: Optional[str] = None, phone: Optional[str] = None) -> None:
         self.field, self.value, self.refused, self.item, self.sku = field, value, refused, item, sku
+        self.address, self.phone = address, phone
 
     def describe(self, lang: str) -> str:
         if self.field == "variant" and self.item is not None and self.sku is not None:
             after = sku_label(self.sku, lang)
             return f"{item_label(self.item, lang)} → {after}"
+        if self.field == "contact":
+            parts = ([word("change.address", lang, value=self.address)] if self.address else []) + (
+                [word("change.phone", lang, value=self.phone)] if self.phone else [])
+            return word("list.semicolon", lang).join(parts)
         if self.field == "phone":
             return word("change.phone", lang, value=self.value)
         if self.field == "courier":
@@ -304,13 +332,14 @@ class ChangePlan:
         return word("change.address", lang, value=self.value)
 
 
-def plan_change(s: Session, order: Order, detail: str) -> ChangePlan:
+def plan_change(s: Session, order: Order, detail: str, address: Optional[str] = None,
+                phone: Optional[str] = None) -> ChangePlan:
     field, _, value = detail.partition(":")
     check = policy.can_change(order.status)
     if not check.allowed:
-        return ChangePlan(field, value, refused=check.reason)
-    if field in ("address", "phone"):
-        return ChangePlan(field, value)
+        return ChangePlan(field, value, refused=check.reason, address=address, phone=phone)
+    if field in ("address", "phone", "contact"):
+        return ChangePlan(field, value, address=address, phone=phone)
     if check.reason == "address_only":  # the courier has the parcel: neither it nor the item can change now
         return ChangePlan(field, value, refused="shipped_item")
     if field == "product":
@@ -347,6 +376,14 @@ class ValidateChangeOrderForm(ConfirmMixin):
         if latest_intent(tracker) not in ("inform", "change_order", "affirm") or not (asked or self.activating(tracker)):
             return {}  # a question mid-form is not an answer to this one
         detail = read_change(tracker)
+        if detail == "contact:":
+            # Address and phone are two slots: a message giving one keeps the other said before.
+            # (Carried in the value: the SDK keeps only the form's required slots from an extraction;
+            # validate_change_detail sets the two.)
+            address, phone = read_contact(tracker.latest_message.get("text") or "")
+            old_address, old_phone = contact_of(tracker) if tracker.get_slot("change_detail") == "contact:" else (None, None)
+            return {"change_detail": f"contact:{address or old_address or ''}{CONTACT_SEP}{phone or old_phone or ''}",
+                    "confirm": None}
         if detail:
             return {"change_detail": detail, "confirm": None}
         if asked and latest_intent(tracker) in ("inform", "change_order", "affirm"):
@@ -360,13 +397,19 @@ class ValidateChangeOrderForm(ConfirmMixin):
             return {"change_detail": None}
         if str(value).startswith("unclear:"):
             return self.refuse(dispatcher, tracker, "change_detail", "utter_change_unclear")
+        contact: dict[str, Any] = {}
+        if str(value).startswith("contact:"):
+            address, _, phone = str(value).removeprefix("contact:").partition(CONTACT_SEP)
+            contact = {"new_address": address or None, "new_phone": phone or None}
+            value = "contact:"
+            tracker.slots.update(contact)
         order = this_order(self.s, tracker)
         if order is None:
-            return {"change_detail": value}  # checked once the order is known
-        return self._check(dispatcher, tracker, order, str(value))
+            return {"change_detail": value, **contact}  # checked once the order is known
+        return {**contact, **self._check(dispatcher, tracker, order, str(value))}
 
     def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order, detail: str) -> dict[str, Any]:
-        plan = plan_change(self.s, order, detail)
+        plan = plan_change(self.s, order, detail, *contact_of(tracker))
         if plan.refused is None:
             return self.accept("change_detail", detail)
         dispatcher.utter_message(
@@ -401,7 +444,7 @@ class ActionAskChangeConfirm(ShopperAction):
         detail = tracker.get_slot("change_detail")
         if order is None or not detail:
             return []
-        plan = plan_change(s, order, str(detail))
+        plan = plan_change(s, order, str(detail), *contact_of(tracker))
         dispatcher.utter_message(
             response="utter_ask_change_confirm_shipped" if order.status == "shipped" else "utter_ask_change_confirm",
             order_id=order.order_no, change=plan.describe(lang), buttons=yes_no(lang),
@@ -424,7 +467,7 @@ class ActionSubmitChange(SubmitAction):
         if not tracker.get_slot("confirm"):
             dispatcher.utter_message(response="utter_change_kept", order_id=order.order_no)
             return []
-        plan = plan_change(s, order, str(tracker.get_slot("change_detail")))
+        plan = plan_change(s, order, str(tracker.get_slot("change_detail")), *contact_of(tracker))
         change = plan.describe("zh")
         if plan.refused is not None:
             dispatcher.utter_message(response=f"utter_change_refused_{plan.refused}", order_id=order.order_no,
@@ -437,8 +480,8 @@ class ActionSubmitChange(SubmitAction):
             done = shop.change_courier(s, order, plan.value)
             kind = "courier_changed"
         else:
-            done = shop.change_address(s, order, plan.value if plan.field == "address" else None,
-                                       plan.value if plan.field == "phone" else None)
+            done = shop.change_address(s, order, plan.address or (plan.value if plan.field == "address" else None),
+                                       plan.phone or (plan.value if plan.field == "phone" else None))
             kind = "address_redirect" if order.status == "shipped" else "address_changed"
         if not done:
             dispatcher.utter_message(response="utter_change_refused_shipped_item", order_id=order.order_no,
@@ -510,20 +553,6 @@ class ValidateInvoiceForm(ShopFormValidation):
         if value == PERSONAL or find_tax_number(str(value)) == str(value).upper():
             return self.accept("tax_number", str(value).upper())
         return self.refuse(dispatcher, tracker, "tax_number", "utter_tax_number_invalid")
-
-
-def user_texts_since(tracker: Tracker, form: str) -> list[str]:
-    """What the shopper typed since the form started, the message that started it included."""
-    texts: list[str] = []
-    started = False
-    for event in events_back(tracker, "active_loop", "user"):
-        if event["event"] == "active_loop":
-            started = started or event.get("name") == form
-            continue
-        texts.append(event.get("text") or "")
-        if started:
-            break
-    return list(reversed(texts))
 
 
 def said_urgent(tracker: Tracker, form: str) -> bool:

@@ -66,9 +66,14 @@ def sentence_key(text: str) -> str:
 
 
 def find_order_numbers(text: str) -> list[str]:
-    # A tax number's digits are not an order number.
+    # A tax number's digits are not an order number, nor is a mobile number ("电话13800001111").
     sample = _TAX_NO.sub(lambda m: " " if re.search(r"[A-Za-z]", m.group(0)) else m.group(0), text[:MAX_TEXT])
-    return _ORDER_NO.findall(sample)
+    return _ORDER_NO.findall(MOBILE.sub(" ", sample))
+
+
+def find_mobile(text: str) -> Optional[str]:
+    m = MOBILE.search(text[:MAX_TEXT])
+    return m.group(0) if m else None
 
 
 def parse_weight_kg(text: str) -> Optional[float]:
@@ -103,6 +108,22 @@ _OTHER_ORDER = re.compile(
 _URGENT = re.compile(r"急|尽快|马上|今天|加急|urgent|asap|today|as soon as|quickly|rush", re.IGNORECASE)
 _REFUSED = re.compile(r"拒收|没签收|没有签收|refused|rejected the parcel|didn'?t sign|did not sign", re.IGNORECASE)
 _PERSONAL = re.compile(r"个人|本人|personal|myself|my own name|individual", re.IGNORECASE)
+# A Chinese mobile number: never an order number, whatever else the message holds.
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# The parcel reached the shopper ("收到的时候包装破了", "it arrived torn"). Refusals are read first.
+_RECEIVED = re.compile(r"收到|签收|签了|到了|到货|拿到|received|arrived|delivered|signed|sign for|got it|got the|got my|came today",
+                       re.IGNORECASE)
+# Words that describe what is wrong or why: a message holding one is the shopper's own account of the
+# problem, kept as the case's reason instead of asking for it again.
+_PROBLEM = re.compile(
+    r"坏|破|脏|裂|断|掉|开线|脱线|起球|褪色|掉色|色差|污|渍|洞|异味|味道|瑕疵|质量|不对|错|少了|漏|大了|小了|太大|太小|偏大|"
+    r"偏小|不合适|不合身|不喜欢|不好看|不舒服|变形|缩水|起皱|不能用|用不了|不亮|失灵|划痕|磨损|卡住|拉链|扣子|"
+    r"broke|broken|break|torn|tear|ripped|rip|hole|stain|dirty|smell|faded|fading|defect|faulty|flaw|scratch|damage|"
+    r"doesn'?t fit|too (?:big|small|tight|loose|long|short)|tight|loose|wrong|missing|stopped working|"
+    r"fell apart|falling apart|peel|came off|come off|shrank|shrunk|don'?t like|not as described|zipper|zip|"
+    r"button|seam|colou?r is|doesn'?t work|not working|uncomfortable",
+    re.IGNORECASE,
+)
 
 
 def find_tax_number(text: str) -> Optional[str]:
@@ -149,6 +170,18 @@ def is_urgent(text: str) -> bool:
 
 def refused_at_door(text: str) -> bool:
     return bool(_REFUSED.search(text[:MAX_TEXT]))
+
+
+def says_received(text: str) -> Optional[bool]:
+    """Whether the shopper has the parcel: False for a refusal at the door, True for "收到/arrived", else None."""
+    if refused_at_door(text):
+        return False
+    return True if _RECEIVED.search(text[:MAX_TEXT]) else None
+
+
+def describes_problem(text: str) -> bool:
+    """The message says what is wrong or why ("拉链坏了", "too small"), not only what the shopper wants done."""
+    return bool(_PROBLEM.search(text[:MAX_TEXT]))
 
 
 def means_personal(text: str) -> bool:

@@ -18,6 +18,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "button.person": ("转人工", "Talk to a person"),
     "button.never_mind": ("算了", "Never mind"),
     "button.compensation": ("申请补偿", "Ask for compensation"),
+    "button.repair": ("质量问题，申请维修", "A quality problem: repair it"),
+    "button.yes_open": ("确认提交", "Yes, open it"),
+    "button.change": ("修改", "Change"),
     "button.details_ok": ("信息无误", "All correct"),
     "button.details_change": ("修改地址/快递", "Change address or courier"),
     "button.check_stock": ("查看库存", "Check stock"),
@@ -42,6 +45,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "intent.ask_gift_or_free_shipping": ("赠品/包邮", "Gifts or free shipping"),
     # --- labels --------------------------------------------------------------------------------
     "list.sep": ("、", ", "),
+    "list.semicolon": ("；", "; "),
     "label.none": ("无", "none"),
     "label.one_size": ("均码", "one size"),
     "label.whole_order": ("整单", "the whole order"),

@@ -29,6 +29,8 @@ class OwnOrder:
     # When it was placed, and paid unless its status is "unpaid".
     ago: timedelta
     delivered_ago: Optional[timedelta] = None
+    # More lines in the same order ("which item?" needs more than one).
+    more_skus: tuple[str, ...] = ()
 
 
 def add_shopper(engine: Engine, shopper_id: str, orders: list[OwnOrder], language: str = "zh",
@@ -39,12 +41,12 @@ def add_shopper(engine: Engine, shopper_id: str, orders: list[OwnOrder], languag
         s.add(Shopper(id=shopper_id, nickname=nickname or shopper_id, phone=phone, address=ADDRESS,
                       language=language))
         for o in orders:
-            sku = s.execute(select(Sku).where(Sku.code == o.sku)).scalar_one()
+            skus = [s.execute(select(Sku).where(Sku.code == code)).scalar_one() for code in (o.sku, *o.more_skus)]
             placed = now - o.ago
             order = Order(order_no=o.order_no, shopper_id=shopper_id, status=o.status, created_at=placed,
                           paid_at=None if o.status == "unpaid" else placed,
-                          address=ADDRESS, phone=phone, total=sku.product.price,
-                          items=[OrderItem(sku_id=sku.id, quantity=1, unit_price=sku.product.price)])
+                          address=ADDRESS, phone=phone, total=sum(k.product.price for k in skus),
+                          items=[OrderItem(sku_id=k.id, quantity=1, unit_price=k.product.price) for k in skus])
             if o.delivered_ago is not None:
                 order.shipped_at = placed + timedelta(hours=2)
                 order.delivered_at = now - o.delivered_ago

@@ -47,6 +47,7 @@ ASK_ACTIONS = {
     "order_item": "actions.after_sales:ActionAskOrderItem",
     "cancel_order_form.confirm": "actions.orders:ActionAskCancelConfirm",
     "change_order_form.confirm": "actions.orders:ActionAskChangeConfirm",
+    "case_form.confirm": "actions.after_sales:ActionAskCaseConfirm",
 }
 
 

@@ -36,6 +36,13 @@ async def test_return_asks_which_item_then_why_then_opens_one_case(fresh_shop) -
     await chat.say("退那件帽子", "inform", [("product", "毛线帽")])
     assert chat.responses() == ["utter_ask_case_reason"]
     await chat.say("戴着有点紧", "inform")
+    # Nothing is opened before the shopper has seen what will be: kind, item, order, reason.
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    ask = chat.said[0]
+    assert (ask["kind"], ask["item"], ask["order_id"], ask["reason"]) == ("退货", "针织毛线帽（灰色/均码）×1",
+                                                                         order.order_no, "戴着有点紧")
+    assert [b["payload"] for b in ask["buttons"]] == ["/affirm", '/inform{"redo":"case"}']
+    await chat.say("是的", "affirm")
     assert chat.responses() == ["utter_case_created_return"]
     m = chat.said[0]
     assert m["item"] == "针织毛线帽（灰色/均码）×1" and "文一西路" in m["address"]
@@ -61,7 +68,9 @@ async def test_several_cases_on_one_order_each_numbered(fresh_shop) -> None:  # 
         chat = Chat("u1001")
         await chat.say(f"{order.order_no} {text}", intent, [("order_id", order.order_no), ("product", product)],
                        start="case_form")
-        await chat.say("拉链拉不上", "inform")
+        # The opening message said what is wrong: it is the reason, and only the confirmation is asked.
+        assert chat.responses() == ["utter_ask_case_confirm"] and chat.said[0]["reason"] == f"{order.order_no} {text}"
+        await chat.say("好的", "affirm")
         opened.append(chat.said[0]["case_no"])
     assert len(set(opened)) == 2
     assert case(fresh_shop, opened[0]).status == "awaiting_photos"
@@ -72,9 +81,11 @@ async def test_several_cases_on_one_order_each_numbered(fresh_shop) -> None:  # 
 async def test_damaged_signed_for_asks_photos_refused_is_a_return(fresh_shop) -> None:  # type: ignore[no-untyped-def]
     order = delivered(fresh_shop, "u1001")
     chat = Chat("u1001", lang="en")
-    await chat.say("it arrived damaged", "damaged_item", [("order_id", order.order_no), ("product", "beanie")],
+    await chat.say("it came damaged", "damaged_item", [("order_id", order.order_no), ("product", "beanie")],
                    start="case_form")
     assert chat.responses() == ["utter_ask_signed_for"]
+    await chat.say("yes", "affirm")
+    assert chat.responses() == ["utter_ask_case_confirm"]
     await chat.say("yes", "affirm")
     assert chat.responses() == ["utter_case_created_damaged", "custom"]
     assert chat.said[1]["custom"]["photo_request"]["evidence"] == ["label", "item"]
@@ -83,6 +94,8 @@ async def test_damaged_signed_for_asks_photos_refused_is_a_return(fresh_shop) ->
     chat = Chat("u1001")
     await chat.say(f"{order.order_no}的羽绒服破了，我拒收了", "damaged_item",
                    [("order_id", order.order_no), ("product", "羽绒服")], start="case_form")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    await chat.say("对", "affirm")
     assert chat.responses() == ["utter_case_created_damaged_refused"]
     assert case(fresh_shop, chat.said[0]["case_no"]).kind == "return"
 
@@ -94,11 +107,14 @@ async def test_wrong_item_kept_or_sent_back(fresh_shop) -> None:  # type: ignore
                    start="case_form")
     assert chat.responses() == ["utter_ask_keep_item"]
     await chat.say("可以", "affirm")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    await chat.say("可以", "affirm")
     assert chat.responses()[0] == "utter_case_created_wrong_item_keep_with_compensation"
     chat = Chat("u1001")
     await chat.say("发错货了", "wrong_or_missing_item", [("order_id", order.order_no), ("product", "羽绒服")],
                    start="case_form")
     await chat.say("不要", "deny")
+    await chat.say("确认", "affirm")
     # The jacket is worth more than the postage: send it back and exchange.
     assert chat.responses()[0] == "utter_case_created_wrong_item_return_and_exchange"
 
@@ -108,6 +124,8 @@ async def test_missing_item_asks_label_and_scale_photos(fresh_shop) -> None:  # 
     chat = Chat("u1001", lang="en")
     await chat.say("my beanie is missing from the box", "wrong_or_missing_item",
                    [("order_id", order.order_no), ("product", "beanie")], start="case_form")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    await chat.say("yes please", "affirm")
     assert chat.responses() == ["utter_case_created_missing_item", "custom"]
     assert "scale" in chat.said[1]["custom"]["photo_request"]["evidence"]
 
@@ -119,14 +137,19 @@ async def test_exchange_takes_the_size_wanted(fresh_shop) -> None:  # type: igno
                    start="case_form")
     assert chat.responses() == ["utter_ask_wanted"]
     await chat.say("S码", "inform", [("size", "S")])
+    assert chat.responses() == ["utter_ask_case_confirm"] and chat.said[0]["reason"] == "S"
+    await chat.say("是的", "affirm")
     assert chat.responses() == ["utter_case_created_exchange"]
     assert case(fresh_shop, chat.said[0]["case_no"]).wanted == "/S"
 
 
 async def test_window_passed_and_orders_not_received(seeded) -> None:  # type: ignore[no-untyped-def]
+    # Only orders past the window: never "no order", but when the window ended and what still applies.
     chat = Chat("u1007")
     await chat.say("我要退货", "return_request", start="case_form")
-    assert chat.responses() == ["utter_case_no_orders"]
+    assert chat.responses() == ["utter_case_refused_window_passed"] and chat.form is None
+    assert [b["title"] for b in chat.said[0]["buttons"]] == ["质量问题，申请维修", "申请补偿", "转人工"]
+    assert chat.said[0]["ended"] and chat.said[0]["cap"]
     old = number(seeded, "u1007", "completed")
     chat = Chat("u1007")
     await chat.say(f"订单{old}我要退货", "return_request", [("order_id", old)], start="case_form")
@@ -145,11 +168,13 @@ async def test_past_the_window_compensation_up_to_30_percent(fresh_shop) -> None
     chat = Chat("u1007")
     await chat.say(f"订单{old}我要退货", "return_request", [("order_id", old)], start="case_form")
     (refusal,) = chat.said
-    assert refusal["buttons"] == [{"title": "申请补偿", "payload": f'/compensation_request{{"order_id":"{old}"}}'}]
+    assert refusal["buttons"][1] == {"title": "申请补偿", "payload": f'/compensation_request{{"order_id":"{old}"}}'}
     chat = Chat("u1007")
-    await chat.say(refusal["buttons"][0]["payload"], "compensation_request", [("order_id", old)], start="case_form")
+    await chat.say(refusal["buttons"][1]["payload"], "compensation_request", [("order_id", old)], start="case_form")
     assert chat.responses() == ["utter_ask_case_reason"]
     await chat.say("穿了几次就起球了，不想退，补偿一点就好", "inform")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    await chat.say("好", "affirm")
     assert chat.responses() == ["utter_case_created_compensation"]
     with Session(fresh_shop) as s:
         total = s.execute(select(Order.total).where(Order.order_no == old)).scalar_one()
@@ -167,6 +192,8 @@ async def test_the_shoppers_own_fault_is_handled_kindly(fresh_shop) -> None:  # 
     await chat.say("I want to return the hat", "return_request", [("product", "hat")], start="case_form")
     assert chat.responses() == ["utter_ask_case_reason"]
     await chat.say("I accidentally spilled coffee on it", "inform")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    await chat.say("yes", "affirm")
     assert chat.responses() == ["utter_case_created_own_fault"]
     assert chat.said[0]["kind"] == "return" and chat.said[0]["resolve_hours"] == "48"
     created = case(fresh_shop, chat.said[0]["case_no"])
@@ -223,3 +250,37 @@ async def test_return_right_after_tracking_means_that_order(seeded) -> None:  # 
     await chat.say("我想退货", "return_request", start="case_form")
     assert chat.responses() == ["utter_case_refused_in_transit", "utter_ask_order_for_case"]
     assert [b["payload"] for b in chat.said[1]["buttons"]] == [f'/inform{{"order_id":"{returnable}"}}']
+
+
+async def test_everything_said_at_once_leaves_only_the_confirmation(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    # The order, the item (one of two in it), the fault, the parcel received: nothing else to ask.
+    number = delivered(fresh_shop, "u1001").order_no
+    chat = Chat("u1001")
+    await chat.say(f"{number} 收到的羽绒服拉链坏了", "quality_issue", [("product", "羽绒服")], start="case_form")
+    assert chat.responses() == ["utter_ask_case_confirm"]
+    assert chat.said[0]["reason"] == f"{number} 收到的羽绒服拉链坏了" and chat.said[0]["item"].startswith("轻薄羽绒服")
+    chat = Chat("u1001", lang="en")
+    await chat.say(f"order {number}: the beanie came damaged, I did sign for it", "damaged_item",
+                   [("product", "beanie")], start="case_form")
+    assert chat.responses() == ["utter_ask_case_confirm"] and chat.slots["signed_for"] is True
+
+
+async def test_a_correction_changes_the_item_and_change_asks_again(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    chat = Chat("u1001")
+    await chat.say("我要退货", "return_request", start="case_form")
+    await chat.say("帽子", "inform", [("product", "毛线帽")])
+    await chat.say("戴着太紧", "inform")
+    assert chat.responses() == ["utter_ask_case_confirm"] and chat.said[0]["item"].startswith("针织毛线帽")
+    await chat.say("不对，是羽绒服", "deny", [("product", "羽绒服")])
+    assert chat.responses() == ["utter_ask_case_confirm"] and chat.said[0]["item"].startswith("轻薄羽绒服")
+    assert chat.form == "case_form"
+    # "Change": the details are asked again, none of the earlier answers is taken back in.
+    await chat.say('/inform{"redo":"case"}', "inform", [("redo", "case")])
+    assert chat.responses() == ["utter_ask_order_item"] and chat.slots["case_reason"] is None
+    # Declining the confirmation opens nothing.
+    await chat.say("帽子", "inform", [("product", "毛线帽")])
+    await chat.say("戴着太紧", "inform")
+    await chat.say("算了不用了", "deny")
+    assert chat.responses() == ["utter_case_not_opened"]
+    with Session(fresh_shop) as s:
+        assert not s.execute(select(AfterSalesCase).where(AfterSalesCase.reason == "戴着太紧")).first()

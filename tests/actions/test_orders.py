@@ -369,3 +369,16 @@ async def test_asking_again_while_the_form_asks_starts_it_afresh(seeded) -> None
     assert chat.form == "order_status_form"  # not theirs to see: which order, then?
     await chat.say("我的订单到哪了", "order_status")
     assert chat.submitted and chat.responses()[0] == "utter_order_paid_within"
+
+
+async def test_a_new_address_and_phone_in_one_message(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = order_no(fresh_shop, "u1002", "paid")
+    chat = Chat("u1002")
+    await chat.say("我要改收货信息", "change_order", start="change_order_form")
+    await chat.say("改成北京市海淀区中关村大街1号 电话13800001111", "inform")
+    # An 11-digit mobile number is never read as an order number.
+    assert chat.responses() == ["utter_ask_change_confirm"]
+    assert chat.said[0]["change"] == "收货地址 → 北京市海淀区中关村大街1号；收件电话 → 13800001111"
+    await chat.say("是的", "affirm")
+    order = get_order(fresh_shop, number)
+    assert (order.address, order.phone) == ("北京市海淀区中关村大街1号", "13800001111")

@@ -43,3 +43,23 @@ def test_order_numbers_are_digit_runs() -> None:
 )
 def test_weight_in_kg(text: str, kg: float | None) -> None:
     assert parse_weight_kg(text) == kg
+
+
+def test_a_mobile_number_is_never_an_order_number() -> None:
+    from bot.text import find_mobile
+
+    text = "改成北京市海淀区中关村大街1号 电话13800001111"
+    assert find_order_numbers(text) == [] and find_mobile(text) == "13800001111"
+    assert find_order_numbers("订单 294010000001 电话 13800001111") == ["294010000001"]
+    assert find_order_numbers("order 12800001111") == ["12800001111"]  # not a mobile: an attempt at an order
+
+
+def test_what_shoppers_say_about_the_parcel_and_the_problem() -> None:
+    from bot.text import describes_problem, says_received
+
+    assert says_received("收到的时候包装破了") is True and says_received("I refused the parcel") is False
+    assert says_received("我拒收了") is False and says_received("我想退货") is None
+    assert says_received("my parcel arrived but the beanie is missing") is True
+    assert describes_problem("the zipper on my down jacket broke after one day")
+    assert describes_problem("收到的颜色不对 发来的是米色的") and describes_problem("M码太大了")
+    assert not describes_problem("我想退货") and not describes_problem("I want to return my order")
