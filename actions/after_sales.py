@@ -304,12 +304,6 @@ class ValidateCaseForm(ShopFormValidation):
     ) -> dict[str, Any]:
         return {"signed_for": value} if value is None else self.accept("signed_for", bool(value))
 
-    def validate_keep_item(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        return {"keep_item": value} if value is None else self.accept("keep_item", bool(value))
-
-
     # --- the confirmation -----------------------------------------------------------------------------
 
     def extract_confirm(
@@ -319,7 +313,7 @@ class ValidateCaseForm(ShopFormValidation):
             return {}
         # "Change": the details are asked again from the item on (the order too when several fit).
         slots: dict[str, Any] = {slot: None for slot in ("confirm", "order_item", "case_reason", "wanted",
-                                                         "signed_for", "keep_item")}
+                                                         "signed_for")}
         if len(self.candidates(tracker)) > 1:
             slots["order_id"] = None
         return slots
@@ -383,7 +377,9 @@ def _remedy(kind: str, order: Order, item: Optional[OrderItem], tracker: Tracker
         return kind_hearted
     if kind == "wrong_item":
         value = item.unit_price if item else order.total
-        return policy.wrong_item_remedy(bool(tracker.get_slot("keep_item")), policy.RETURN_POSTAGE, value)
+        # The evidence comes first (WORKFLOWS.md): whether the shopper keeps it is settled once the photos
+        # are in; until then the case carries what happens if they don't.
+        return policy.wrong_item_remedy(False, policy.RETURN_POSTAGE, value)
     if kind == "quality" and order.delivered_at is not None:
         worn = says_worn(str(tracker.get_slot("case_reason") or ""))
         return policy.quality_remedy(order.delivered_at, now, worn)

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # form (submit, cancel, handoff, a new session) empties them again.
 FORM_SLOTS = (
     "order_id", "order_item", "confirm", "change_detail", "new_address", "new_phone", "invoice_title", "tax_number",
-    "case_kind", "case_reason", "wanted", "signed_for", "keep_item", "form_misses",
+    "case_kind", "case_reason", "wanted", "signed_for", "form_misses",
 )
 FINISHED = -1  # form_misses when validation ended the form early (nothing fits, already explained)
 # The order a finished flow worked on, so "cancel it" right after means that order.

@@ -7,7 +7,6 @@ order (conditional UPDATEs in bot.shop) and writes the shop's notes.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Optional
 
@@ -32,15 +31,13 @@ from actions.products import sku_label
 from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
 from bot.text import (
-    ADDRESS,
-    MOBILE,
     find_courier,
-    find_mobile,
     find_tax_number,
     invoice_title,
     is_urgent,
     means_personal,
-    new_address,
+    read_contact,
+    title_in,
 )
 from bot.words import word
 
@@ -270,18 +267,6 @@ class ActionSubmitCancel(SubmitAction):
 
 
 # --- change an order (订单修改) -------------------------------------------------------------------
-
-def read_contact(text: str) -> tuple[Optional[str], Optional[str]]:
-    """A new address and a new phone, each if the message gives one: "改成北京市…1号 电话13800001111"."""
-    phone = find_mobile(text)
-    rest = MOBILE.sub(" ", text)
-    rest = re.sub(r"(?:联系)?(?:电话|手机|手机号|号码)(?:改成|改为|是|为)?[:：]?|(?:new )?(?:phone|mobile|tel)(?: number)?(?: is|:)?",
-                  " ", rest, flags=re.IGNORECASE).strip(" ，,。.;；")
-    address = None
-    if ADDRESS.search(rest) and len(rest) >= 8:
-        address = new_address(rest) if len(new_address(rest)) >= 6 else None
-    return address, phone
-
 
 def read_change(tracker: Tracker) -> Optional[str]:
     """The change the shopper asks for, as "field:value"; "contact:" for an address or phone (their own
@@ -516,6 +501,21 @@ class ValidateInvoiceForm(ShopFormValidation):
         if title is not None and means_personal(str(title)):
             return ["order_id", "invoice_title"]
         return ["order_id", "invoice_title", "tax_number"]
+
+    def extract_invoice_title(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A title said before it was asked ("开发票，抬头是…", "a personal invoice"); when asked, the
+        domain's from_text mapping takes the whole answer."""
+        if tracker.get_slot("requested_slot") == "invoice_title" or tracker.get_slot("invoice_title"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        named = title_in(text)
+        if named:
+            return {"invoice_title": named}
+        if self.activating(tracker) and means_personal(text):
+            return {"invoice_title": word("label.personal_title", self.lang(tracker))}
+        return {}
 
     def validate_invoice_title(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

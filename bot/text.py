@@ -117,7 +117,8 @@ _RECEIVED = re.compile(r"收到|签收|签了|到了|到货|拿到|received|arri
 # problem, kept as the case's reason instead of asking for it again.
 _PROBLEM = re.compile(
     r"坏|破|脏|裂|断|掉|开线|脱线|起球|褪色|掉色|色差|污|渍|洞|异味|味道|瑕疵|质量|不对|错|少了|漏|大了|小了|太大|太小|偏大|"
-    r"偏小|不合适|不合身|不喜欢|不好看|不舒服|变形|缩水|起皱|不能用|用不了|不亮|失灵|划痕|磨损|卡住|拉链|扣子|"
+    r"偏小|紧|松|长了|短了|不合适|不合身|不喜欢|不好看|不舒服|变形|缩水|起皱|掉毛|勾丝|线头|发霉|开胶|磨脚|不保暖|"
+    r"不能用|用不了|不亮|失灵|划痕|磨损|卡住|拉链|扣子|"
     r"broke|broken|break|torn|tear|ripped|rip|hole|stain|dirty|smell|faded|fading|defect|faulty|flaw|scratch|damage|"
     r"doesn'?t fit|too (?:big|small|tight|loose|long|short)|tight|loose|wrong|missing|stopped working|"
     r"fell apart|falling apart|peel|came off|come off|shrank|shrunk|don'?t like|not as described|zipper|zip|"
@@ -252,6 +253,31 @@ _TITLE_PREFIX = re.compile(r"^(?:发票)?抬头(?:是|写|为|[:：])?\s*|^(?:th
 def new_address(text: str) -> str:
     """The address in "地址改成…" / "new address is …", without the lead-in."""
     return _ADDRESS_PREFIX.sub("", text).strip(" ：:，,。.")
+
+
+_PHONE_WORDS = re.compile(r"(?:联系)?(?:电话|手机|手机号|号码)(?:改成|改为|是|为)?[:：]?|"
+                          r"(?:new )?(?:phone|mobile|tel)(?: number)?(?: is|:)?", re.IGNORECASE)
+
+
+def read_contact(text: str) -> tuple[Optional[str], Optional[str]]:
+    """A new address and a new phone, each if the message gives one: "改成北京市…1号 电话13800001111"."""
+    phone = find_mobile(text)
+    rest = _PHONE_WORDS.sub(" ", MOBILE.sub(" ", text)).strip(" ，,。.;；")
+    address = new_address(rest) if ADDRESS.search(rest) and len(rest) >= 8 else ""
+    return (address if len(address) >= 6 else None), phone
+
+
+# A title named in passing: "开发票，抬头是杭州某某科技有限公司，税号…" / "invoice, title ACME Ltd, tax number …".
+_TITLE_IN_PASSING = re.compile(
+    r"(?:抬头|(?<![A-Za-z])title)(?:是|写|为|\s+is)?\s*[:：]?\s*(?P<title>[^，,。；;\n]+?)\s*(?=[，,。；;\n]|税号|tax|$)",
+    re.IGNORECASE,
+)
+
+
+def title_in(text: str) -> Optional[str]:
+    """The invoice title a message names after 抬头 / title, if it names one."""
+    m = _TITLE_IN_PASSING.search(text[:MAX_TEXT])
+    return m.group("title").strip() if m and m.group("title").strip() else None
 
 
 def invoice_title(text: str) -> str:

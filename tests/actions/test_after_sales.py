@@ -100,23 +100,27 @@ async def test_damaged_signed_for_asks_photos_refused_is_a_return(fresh_shop) ->
     assert case(fresh_shop, chat.said[0]["case_no"]).kind == "return"
 
 
-async def test_wrong_item_kept_or_sent_back(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+async def test_wrong_item_asks_for_the_photos_before_any_remedy(fresh_shop) -> None:  # type: ignore[no-untyped-def]
     order = delivered(fresh_shop, "u1001")
     chat = Chat("u1001")
     await chat.say("发错货了", "wrong_or_missing_item", [("order_id", order.order_no), ("product", "毛线帽")],
                    start="case_form")
-    assert chat.responses() == ["utter_ask_keep_item"]
-    await chat.say("可以", "affirm")
+    # No remedy is offered before the evidence: the only question is the confirmation.
     assert chat.responses() == ["utter_ask_case_confirm"]
     await chat.say("可以", "affirm")
-    assert chat.responses()[0] == "utter_case_created_wrong_item_keep_with_compensation"
+    assert chat.responses()[1:] == ["custom"] and chat.said[1]["custom"]["photo_request"]["evidence"] == ["label", "item"]
+    created = case(fresh_shop, chat.said[0]["case_no"])
+    assert created.status == "awaiting_photos"
+    assert chat.responses()[0] == f"utter_case_created_wrong_item_{created.remedy}"
     chat = Chat("u1001")
     await chat.say("发错货了", "wrong_or_missing_item", [("order_id", order.order_no), ("product", "羽绒服")],
                    start="case_form")
-    await chat.say("不要", "deny")
     await chat.say("确认", "affirm")
-    # The jacket is worth more than the postage: send it back and exchange.
+    # The jacket is worth more than the postage: send it back and exchange, unless kept with compensation.
     assert chat.responses()[0] == "utter_case_created_wrong_item_return_and_exchange"
+    with Session(fresh_shop) as s:
+        notes = [n.text for n in s.get(Order, order.id).notes if n.kind.startswith("wrong_item_")]  # type: ignore[union-attr]
+        assert any("待买家照片" in n and "保留并补偿" in n for n in notes)
 
 
 async def test_missing_item_asks_label_and_scale_photos(fresh_shop) -> None:  # type: ignore[no-untyped-def]
