@@ -335,7 +335,8 @@ def case_summary(s: Session, tracker: Tracker, lang: str) -> dict[str, str]:
     kind = str(tracker.get_slot("case_kind") or "return")
     order = this_order(s, tracker)
     item = next((i for i in order.items if str(i.id) == str(tracker.get_slot("order_item"))), None) if order else None
-    detail = tracker.get_slot("case_reason") or str(tracker.get_slot("wanted") or "").strip("/") or "-"
+    detail = (tracker.get_slot("case_reason") or str(tracker.get_slot("wanted") or "").strip("/")
+              or reason_told(tracker) or word("label.no_reason", lang))
     return {"kind": kind_name(kind, lang), "order_id": order.order_no if order else "-",
             "item": item_label(item, lang) if item else word("label.whole_order", lang), "reason": str(detail)[:120]}
 

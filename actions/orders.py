@@ -32,12 +32,14 @@ from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
 from bot.text import (
     find_courier,
+    find_order_numbers,
     find_tax_number,
     invoice_title,
     is_urgent,
     means_personal,
     read_contact,
     title_in,
+    wants_other_order,
 )
 from bot.words import word
 
@@ -358,9 +360,15 @@ class ValidateChangeOrderForm(ConfirmMixin):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         asked = tracker.get_slot("requested_slot") == "change_detail"
-        if latest_intent(tracker) not in ("inform", "change_order", "affirm") or not (asked or self.activating(tracker)):
+        # "不对，地址是…" at the confirmation corrects the change: it is read like an answer.
+        correcting = tracker.get_slot("requested_slot") == "confirm" and latest_intent(tracker) in (
+            "inform", "change_order", "affirm", "deny")
+        if not correcting and (latest_intent(tracker) not in ("inform", "change_order", "affirm")
+                               or not (asked or self.activating(tracker))):
             return {}  # a question mid-form is not an answer to this one
         detail = read_change(tracker)
+        if correcting and not detail:
+            return {}
         if detail == "contact:":
             # Address and phone are two slots: a message giving one keeps the other said before.
             # (Carried in the value: the SDK keeps only the form's required slots from an extraction;
@@ -521,6 +529,9 @@ class ValidateInvoiceForm(ShopFormValidation):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if value is None:
+            return {"invoice_title": None}
+        if find_order_numbers(str(value)) or wants_other_order(str(value)):
+            # "换个订单，…" answered to the title question: the order changes, the title is still to come.
             return {"invoice_title": None}
         title = invoice_title(str(value))
         if len(title) < 2 or len(title) > 100 or find_tax_number(title) == title.upper():

@@ -52,6 +52,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "label.total": ("合计 ¥{total}", "Total ¥{total}"),
     "label.personal_invoice": ("无（个人）", "none (personal)"),
     "label.personal_title": ("个人", "personal"),
+    "label.no_reason": ("未说明原因", "no reason given"),
     "label.variant": ("{color}/{size}", "{color}/{size}"),
     "change.address": ("收货地址 → {value}", "address → {value}"),
     "change.phone": ("收件电话 → {value}", "phone → {value}"),

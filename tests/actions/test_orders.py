@@ -382,3 +382,14 @@ async def test_a_new_address_and_phone_in_one_message(fresh_shop) -> None:  # ty
     await chat.say("是的", "affirm")
     order = get_order(fresh_shop, number)
     assert (order.address, order.phone) == ("北京市海淀区中关村大街1号", "13800001111")
+
+
+async def test_a_corrected_address_at_the_confirmation_is_asked_again(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = order_no(fresh_shop, "u1002", "paid")
+    chat = Chat("u1002")
+    await chat.say("地址改成北京市海淀区中关村大街1号", "change_order", start="change_order_form")
+    assert chat.responses() == ["utter_ask_change_confirm"]
+    await chat.say("不对，地址是北京市海淀区中关村大街2号", "deny")
+    assert chat.responses() == ["utter_ask_change_confirm"] and "中关村大街2号" in chat.said[0]["change"]
+    await chat.say("对", "affirm")
+    assert get_order(fresh_shop, number).address == "北京市海淀区中关村大街2号"

@@ -137,15 +137,16 @@ def test_shopper_agent_round_trip(browser: Browser, stack: Stack) -> None:
 
 def test_photo_upload_lands_on_the_case(browser: Browser, stack: Stack, tmp_path: Path) -> None:
     _, shopper = shopper_page(browser, stack, "u1009")
-    # A damaged parcel: case_form asks what the kind needs (which item, signed for?), then opens the case.
+    # A damaged parcel: case_form asks what the kind needs (which item, signed for?), confirms, then opens
+    # the case.
     bots = shopper.locator(".msg.bot")
     seen = bots.count()
     say(shopper, "快递压坏了")
-    for _ in range(3):
+    for _ in range(4):
         # The answer to what was just said, not the question before it still on screen.
         shopper.wait_for_function("n => document.querySelectorAll('.msg.bot').length > n", arg=seen)
         last = bots.last
-        expect(last).to_contain_text(re.compile(r"哪一件|签收|AS\d"))
+        expect(last).to_contain_text(re.compile(r"哪一件|签收|确认提交|AS\d"))
         text = last.inner_text()
         seen = bots.count()
         if re.search(r"AS\d", text):
