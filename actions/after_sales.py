@@ -26,7 +26,15 @@ from actions.common import (
     pick,
     shop_time,
 )
-from actions.forms import ShopFormValidation, SubmitAction, event_entity, latest_intent, topic_events, user_texts_since
+from actions.forms import (
+    LEAD_IN,
+    ShopFormValidation,
+    SubmitAction,
+    event_entity,
+    latest_intent,
+    topic_events,
+    user_texts_since,
+)
 from actions.orders import this_order
 from bot import policy, shop
 from bot.models import AfterSalesCase, Order, OrderItem
@@ -89,7 +97,7 @@ def pick_item(s: Session, tracker: Tracker, order: Order) -> Optional[OrderItem]
     chosen = latest_entity(tracker, "order_item")
     if chosen:
         return next((i for i in order.items if str(i.id) == chosen), None)
-    for event in reversed(topic_events(tracker, "case_form")):
+    for event in reversed(topic_events(tracker, "case_form", lead_in=LEAD_IN)):
         item = item_named(s, order, event.get("text") or "", event_entity(event, "product"))
         if item is not None:
             return item
@@ -99,7 +107,7 @@ def pick_item(s: Session, tracker: Tracker, order: Order) -> Optional[OrderItem]
 def reason_told(tracker: Tracker) -> Optional[str]:
     """The shopper's own account of the problem, the newest message since the topic began that gives one
     (a button press or a bare order number is no account)."""
-    for event in reversed(topic_events(tracker, "case_form")):
+    for event in reversed(topic_events(tracker, "case_form", lead_in=LEAD_IN)):
         text = (event.get("text") or "").strip()
         if text and not text.startswith("/") and describes_problem(text) and find_order_numbers(text) != [text]:
             return text[:1000]
@@ -108,7 +116,7 @@ def reason_told(tracker: Tracker) -> Optional[str]:
 
 def received_told(tracker: Tracker) -> Optional[bool]:
     """Signed for (收到/arrived) or refused at the door (拒收), as the shopper already said."""
-    for event in reversed(topic_events(tracker, "case_form")):
+    for event in reversed(topic_events(tracker, "case_form", lead_in=LEAD_IN)):
         said = says_received(event.get("text") or "")
         if said is not None:
             return said
@@ -117,7 +125,7 @@ def received_told(tracker: Tracker) -> Optional[bool]:
 
 def wanted_told(tracker: Tracker) -> Optional[str]:
     """The size or colour asked for since the topic began: in "M码太大了，换S" the last size named."""
-    for event in reversed(topic_events(tracker, "case_form")):
+    for event in reversed(topic_events(tracker, "case_form", lead_in=LEAD_IN)):
         entities = (event.get("parse_data") or {}).get("entities") or []
         sizes = [str(e["value"]) for e in entities if e.get("entity") == "size"]
         color = event_entity(event, "color")

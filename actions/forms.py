@@ -238,24 +238,52 @@ class ShopFormValidation(FormValidationAction, ABC):
         )
 
 
-def topic_events(tracker: Tracker, form: str) -> list[dict[str, Any]]:
+# Messages just before a form's start still belong to its topic when they told part of the story
+# ("我上周买了件黑色羽绒服" then "拉链坏了，能修吗"): at most this many, and only with these intents.
+LEAD_IN = 2
+TOPIC_INTENTS = frozenset({"inform", "nlu_fallback", "complain", "return_request", "exchange_request",
+                           "repair_request", "wrong_or_missing_item", "damaged_item", "quality_issue",
+                           "compensation_request"})
+
+
+def topic_events(tracker: Tracker, form: str, lead_in: int = 0) -> list[dict[str, Any]]:
     """The shopper's messages since `form` began, oldest first: the one that started it, then every
-    answer since. Shoppers open with the whole story; each slot is looked for in all of it.
+    answer since, and up to `lead_in` story-telling messages just before it (no other flow between).
+    Shoppers open with the whole story; each slot is looked for in all of it. After "Change" (a
+    message with the redo entity) only what came later counts.
 
     A tracker without the form's start in it (it never ran) gives the latest message alone.
     """
-    found: list[dict[str, Any]] = []
+    since: list[dict[str, Any]] = []  # newest first, after the trigger
+    earlier: list[dict[str, Any]] = []  # newest first, before it
+    trigger: Optional[dict[str, Any]] = None
     started = False
-    for event in events_back(tracker, "active_loop", "user"):
+    for event in events_back(tracker, "active_loop", "user", "session_started", "restart"):
+        if event["event"] in ("session_started", "restart"):
+            break
         if event["event"] == "active_loop":
-            started = started or event.get("name") == form
+            if started:
+                break  # an earlier flow: what came before it was about something else
+            started = event.get("name") == form
             continue
-        if found and event_entity(event, "redo"):  # "Change" pressed: what came before is set aside
-            return list(reversed(found))
-        found.append(event)
-        if started:
-            return list(reversed(found))
-    return found[:1]
+        if event_entity(event, "redo"):
+            return list(reversed(since)) or [event]
+        if trigger is None:
+            if started:
+                trigger = event
+            else:
+                since.append(event)
+            continue
+        earlier.append(event)
+    if not started:
+        # The form starts with this very message (or never ran): it is the trigger, the rest came before.
+        trigger, since, earlier = (since[0] if since else None), [], since[1:]
+    lead: list[dict[str, Any]] = []
+    for event in earlier[:lead_in]:
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") not in TOPIC_INTENTS:
+            break
+        lead.append(event)
+    return [*reversed(lead), *([trigger] if trigger else []), *reversed(since)]
 
 
 def user_texts_since(tracker: Tracker, form: str) -> list[str]:

@@ -288,3 +288,20 @@ async def test_a_correction_changes_the_item_and_change_asks_again(fresh_shop) -
     assert chat.responses() == ["utter_case_not_opened"]
     with Session(fresh_shop) as s:
         assert not s.execute(select(AfterSalesCase).where(AfterSalesCase.reason == "戴着太紧")).first()
+
+
+async def test_the_story_told_just_before_the_request_counts(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = delivered(fresh_shop, "u1001").order_no
+    chat = Chat("u1001")
+    # Told before the request was recognised: the item and the fault, one message each.
+    for text, intent in ((f"我上周买的订单{number}", "inform"), ("羽绒服的拉链坏了", "quality_issue")):
+        chat.events.append({"event": "user", "text": text, "parse_data": {"intent": {"name": intent}, "entities": []}})
+    await chat.say("能帮我修一下吗", "repair_request", [("order_id", number)], start="case_form")
+    assert chat.responses() == ["utter_ask_case_confirm"], chat.said
+    assert chat.said[0]["item"].startswith("轻薄羽绒服") and chat.said[0]["reason"] == "羽绒服的拉链坏了"
+    # A product question before is another topic: its words are not the reason.
+    chat = Chat("u1001")
+    chat.events.append({"event": "user", "text": "羽绒服质量怎么样", "parse_data": {"intent": {"name": "ask_product"},
+                                                                         "entities": []}})
+    await chat.say("我要退货", "return_request", [("order_id", number)], start="case_form")
+    assert chat.responses() == ["utter_ask_order_item"]
