@@ -8,6 +8,7 @@ note, deadline and remedy, and asks for the evidence photos the spec names.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Optional
 
@@ -30,6 +31,7 @@ from actions.forms import (
     LEAD_IN,
     ShopFormValidation,
     SubmitAction,
+    confirm_buttons,
     event_entity,
     latest_intent,
     topic_events,
@@ -86,6 +88,9 @@ def item_named(s: Session, order: Order, text: str, product: Optional[str]) -> O
     if len(matching) > 1:
         colour = mentioned_colour(text, [(i.sku.color_zh, i.sku.color_en) for i in matching])
         matching = [i for i in matching if colour in (i.sku.color_zh, i.sku.color_en)] if colour else matching
+    if len(matching) > 1:
+        sized = [i for i in matching if re.search(rf"(?<![A-Za-z0-9]){re.escape(i.sku.size)}(?![A-Za-z0-9])", text)]
+        matching = sized or matching
     return matching[0] if len(matching) == 1 else None
 
 
@@ -314,28 +319,9 @@ class ValidateCaseForm(ShopFormValidation):
 
     # --- the confirmation -----------------------------------------------------------------------------
 
-    def extract_confirm(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if not latest_entity(tracker, REDO):
-            return {}
-        # "Change": the details are asked again from the item on (the order too when several fit).
-        slots: dict[str, Any] = {slot: None for slot in ("confirm", "order_item", "case_reason", "wanted",
-                                                         "signed_for")}
-        if len(self.candidates(tracker)) > 1:
-            slots["order_id"] = None
-        return slots
-
-    def validate_confirm(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is None or tracker.get_slot("order_id") is None:
-            return {"confirm": None}
-        return self.accept("confirm", bool(value))
-
-
-# The "Change" button's entity: start the case's details again (topic_events starts after it too).
-REDO = "redo"
+    def redo_slots(self, tracker: Tracker) -> tuple[str, ...]:
+        # "Change": the details are asked again from the item on.
+        return (*super().redo_slots(tracker), "order_item", "case_reason", "wanted", "signed_for")
 
 
 def case_summary(s: Session, tracker: Tracker, lang: str) -> dict[str, str]:
@@ -358,9 +344,8 @@ class ActionAskCaseConfirm(ShopperAction):
     def act(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Session, lang: str, now: datetime
     ) -> Events:
-        buttons = [{"title": word("button.yes_open", lang), "payload": "/affirm"},
-                   {"title": word("button.change", lang), "payload": f'/inform{{"{REDO}":"case"}}'}]
-        dispatcher.utter_message(response="utter_ask_case_confirm", buttons=buttons, **case_summary(s, tracker, lang))
+        dispatcher.utter_message(response="utter_ask_case_confirm", buttons=confirm_buttons(lang, "case_form"),
+                                 **case_summary(s, tracker, lang))
         return []
 
 

@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import Events, ShopperAction, events_back, language, order_button, order_number
+from actions.common import Events, ShopperAction, events_back, language, latest_entity, order_button, order_number
 from bot import identity, policy, shop
 from bot.clock import utcnow
 from bot.db import get_sessionmaker
@@ -166,6 +166,27 @@ class ShopFormValidation(FormValidationAction, ABC):
             return SlotSet("requested_slot", None)
         return await super().next_requested_slot(dispatcher, tracker, domain)
 
+    # --- the confirmation before an irreversible step (cancel, change, a case) ------------------------
+
+    def redo_slots(self, tracker: Tracker) -> tuple[str, ...]:
+        """What the confirmation's "Change" button asks again (the order when several fit)."""
+        return ("order_id",) if len(self.candidates(tracker)) > 1 else ()
+
+    def extract_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not latest_entity(tracker, REDO):
+            return {}
+        return {**{slot: None for slot in self.redo_slots(tracker)}, "confirm": None}
+
+    def validate_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None or tracker.get_slot("order_id") is None:
+            # The order changed in this very message: the question is asked again for the new one.
+            return {"confirm": None}
+        return self.accept("confirm", bool(value))
+
     # --- the order every form works on ----------------------------------------------------------
 
     def candidates(self, tracker: Tracker) -> list[Order]:
@@ -266,7 +287,7 @@ def topic_events(tracker: Tracker, form: str, lead_in: int = 0) -> list[dict[str
                 break  # an earlier flow: what came before it was about something else
             started = event.get("name") == form
             continue
-        if event_entity(event, "redo"):
+        if event_entity(event, REDO):
             return list(reversed(since)) or [event]
         if trigger is None:
             if started:
@@ -296,6 +317,18 @@ def event_entity(event: dict[str, Any], name: str) -> Optional[str]:
     values = [str(e.get("value")) for e in (event.get("parse_data") or {}).get("entities") or []
               if e.get("entity") == name and re.search(r"\w", str(e.get("value")))]
     return values[-1] if values else None
+
+
+# The "Change" button's entity: the form asks again what its redo_slots name; topic_events starts after it.
+REDO = "redo"
+
+
+def confirm_buttons(lang: str, form: str, changeable: bool = True) -> list[dict[str, str]]:
+    """Yes / Change / No under every confirmation before something that cannot be taken back
+    (no Change where there is nothing else to pick)."""
+    change = [{"title": word("button.change", lang), "payload": f'/inform{{"{REDO}":"{form}"}}'}] if changeable else []
+    return [{"title": word("button.yes", lang), "payload": "/affirm"}, *change,
+            {"title": word("button.no", lang), "payload": "/deny"}]
 
 
 def latest_intent(tracker: Tracker) -> Optional[str]:

@@ -26,7 +26,14 @@ from actions.common import (
     shop_time,
     write_note,
 )
-from actions.forms import ShopFormValidation, SubmitAction, latest_intent, user_texts_since
+from actions.forms import (
+    ShopFormValidation,
+    SubmitAction,
+    candidates_for,
+    confirm_buttons,
+    latest_intent,
+    user_texts_since,
+)
 from actions.products import sku_label
 from bot import policy, shop
 from bot.models import Order, OrderItem, Sku
@@ -192,17 +199,7 @@ class ActionUrgeShipment(SubmitAction):
 
 # --- cancel before shipment ------------------------------------------------------------------------
 
-class ConfirmMixin(ShopFormValidation):
-    def validate_confirm(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> dict[str, Any]:
-        if value is None or tracker.get_slot("order_id") is None:
-            # The order changed in this very message: the question is asked again for the new one.
-            return {"confirm": None}
-        return self.accept("confirm", bool(value))
-
-
-class ValidateCancelOrderForm(ConfirmMixin):
+class ValidateCancelOrderForm(ShopFormValidation):
     flow = "cancel_order"
 
     def name(self) -> str:
@@ -226,16 +223,10 @@ class ActionAskCancelConfirm(ShopperAction):
             return []
         dispatcher.utter_message(
             response="utter_ask_cancel_confirm", order_id=order.order_no, items=items_label(order, lang),
-            total=f"{order.total}", buttons=yes_no(lang),
+            total=f"{order.total}",
+            buttons=confirm_buttons(lang, "cancel_order_form", len(candidates_for("cancel_order_form", s, tracker, now)) > 1),
         )
         return []
-
-
-def yes_no(lang: str) -> list[dict[str, str]]:
-    return [
-        {"title": word("button.yes", lang), "payload": "/affirm"},
-        {"title": word("button.no", lang), "payload": "/deny"},
-    ]
 
 
 class ActionSubmitCancel(SubmitAction):
@@ -350,8 +341,11 @@ def plan_change(s: Session, order: Order, detail: str, address: Optional[str] = 
     return ChangePlan(field, value, refused="variant_unknown")
 
 
-class ValidateChangeOrderForm(ConfirmMixin):
+class ValidateChangeOrderForm(ShopFormValidation):
     flow = "change_order"
+
+    def redo_slots(self, tracker: Tracker) -> tuple[str, ...]:
+        return (*super().redo_slots(tracker), "change_detail")
 
     def name(self) -> str:
         return "validate_change_order_form"
@@ -440,7 +434,7 @@ class ActionAskChangeConfirm(ShopperAction):
         plan = plan_change(s, order, str(detail), *contact_of(tracker))
         dispatcher.utter_message(
             response="utter_ask_change_confirm_shipped" if order.status == "shipped" else "utter_ask_change_confirm",
-            order_id=order.order_no, change=plan.describe(lang), buttons=yes_no(lang),
+            order_id=order.order_no, change=plan.describe(lang), buttons=confirm_buttons(lang, "change_order_form"),
         )
         return []
 

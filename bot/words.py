@@ -19,7 +19,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "button.never_mind": ("算了", "Never mind"),
     "button.compensation": ("申请补偿", "Ask for compensation"),
     "button.repair": ("质量问题，申请维修", "A quality problem: repair it"),
-    "button.yes_open": ("确认提交", "Yes, open it"),
     "button.change": ("修改", "Change"),
     "button.details_ok": ("信息无误", "All correct"),
     "button.details_change": ("修改地址/快递", "Change address or courier"),

@@ -41,7 +41,7 @@ async def test_return_asks_which_item_then_why_then_opens_one_case(fresh_shop) -
     ask = chat.said[0]
     assert (ask["kind"], ask["item"], ask["order_id"], ask["reason"]) == ("退货", "针织毛线帽（灰色/均码）×1",
                                                                          order.order_no, "戴着有点紧")
-    assert [b["payload"] for b in ask["buttons"]] == ["/affirm", '/inform{"redo":"case"}']
+    assert [b["payload"] for b in ask["buttons"]] == ["/affirm", '/inform{"redo":"case_form"}', "/deny"]
     await chat.say("是的", "affirm")
     assert chat.responses() == ["utter_case_created_return"]
     m = chat.said[0]
@@ -279,7 +279,7 @@ async def test_a_correction_changes_the_item_and_change_asks_again(fresh_shop) -
     assert chat.responses() == ["utter_ask_case_confirm"] and chat.said[0]["item"].startswith("轻薄羽绒服")
     assert chat.form == "case_form"
     # "Change": the details are asked again, none of the earlier answers is taken back in.
-    await chat.say('/inform{"redo":"case"}', "inform", [("redo", "case")])
+    await chat.say('/inform{"redo":"case_form"}', "inform", [("redo", "case_form")])
     assert chat.responses() == ["utter_ask_order_item"] and chat.slots["case_reason"] is None
     # Declining the confirmation opens nothing.
     await chat.say("帽子", "inform", [("product", "毛线帽")])
@@ -305,3 +305,15 @@ async def test_the_story_told_just_before_the_request_counts(fresh_shop) -> None
                                                                          "entities": []}})
     await chat.say("我要退货", "return_request", [("order_id", number)], start="case_form")
     assert chat.responses() == ["utter_ask_order_item"]
+
+
+async def test_two_lines_of_one_product_are_told_apart_by_colour_or_size(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    from tests.own_shopper import OwnOrder, add_shopper
+
+    add_shopper(fresh_shop, "u9391", [OwnOrder("393910000001", "delivered", "P001-black-M", timedelta(days=3),
+                                               timedelta(days=1), more_skus=("P001-black-L", "P001-navy-M"))])
+    for text, item in (("L码的羽绒服拉链坏了", "轻薄羽绒服（黑色/L）"), ("藏青色的羽绒服拉链坏了", "轻薄羽绒服（藏青色/M）")):
+        chat = Chat("u9391")
+        await chat.say(f"订单393910000001 {text}", "quality_issue", [("order_id", "393910000001")], start="case_form")
+        assert chat.responses() == ["utter_ask_case_confirm"], chat.said
+        assert chat.said[0]["item"].startswith(item), chat.said[0]["item"]

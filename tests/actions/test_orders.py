@@ -393,3 +393,25 @@ async def test_a_corrected_address_at_the_confirmation_is_asked_again(fresh_shop
     assert chat.responses() == ["utter_ask_change_confirm"] and "中关村大街2号" in chat.said[0]["change"]
     await chat.say("对", "affirm")
     assert get_order(fresh_shop, number).address == "北京市海淀区中关村大街2号"
+
+
+async def test_change_at_the_confirmation_asks_the_change_again(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = order_no(fresh_shop, "u1002", "paid")
+    chat = Chat("u1002", lang="en")
+    await chat.say("change the address to 88 Nanjing Road, Huangpu District, Shanghai", "change_order",
+                   start="change_order_form")
+    assert [b["payload"] for b in chat.said[0]["buttons"]] == ["/affirm", '/inform{"redo":"change_order_form"}',
+                                                                "/deny"]
+    await chat.say('/inform{"redo":"change_order_form"}', "inform", [("redo", "change_order_form")])
+    assert chat.responses() == ["utter_ask_change_detail"]
+    await chat.say("new address is 99 Nanjing Road, Huangpu District, Shanghai", "change_order")
+    assert chat.responses() == ["utter_ask_change_confirm"] and "99 Nanjing Road" in chat.said[0]["change"]
+    await chat.say("yes", "affirm")
+    assert get_order(fresh_shop, number).address == "99 Nanjing Road, Huangpu District, Shanghai"
+
+
+async def test_a_cancel_with_nothing_else_to_pick_offers_no_change(fresh_shop) -> None:  # type: ignore[no-untyped-def]
+    number = order_no(fresh_shop, "u1002", "paid")
+    chat = Chat("u1002")
+    await chat.say(f"取消订单{number}", "cancel_order", [("order_id", number)], start="cancel_order_form")
+    assert [b["payload"] for b in chat.said[0]["buttons"]] == ["/affirm", "/deny"]
