@@ -65,6 +65,22 @@ def sentence_key(text: str) -> str:
     return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
 
 
+def well_formed(text: str) -> str:
+    """Text that can be stored and sent on: a lone surrogate (half of an emoji a client cut in two) becomes
+    U+FFFD instead of failing the database's UTF-8 encoder."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def without_directive(text: str) -> str:
+    """Shopper text Rasa will read as words. Rasa strips every Unicode space (U+3000, U+00A0, \\x0b,
+    \\x1c, ...) before it looks for a leading '/' intent directive, so slashes and spaces of any kind are
+    taken off the start together."""
+    start = 0
+    while start < len(text) and (text[start] == "/" or text[start].isspace()):
+        start += 1
+    return text[start:]
+
+
 def find_order_numbers(text: str) -> list[str]:
     # A tax number's digits are not an order number, nor is a mobile number ("电话13800001111").
     sample = _TAX_NO.sub(lambda m: " " if re.search(r"[A-Za-z]", m.group(0)) else m.group(0), text[:MAX_TEXT])

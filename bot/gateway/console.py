@@ -29,6 +29,7 @@ from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
 from bot.models import Agent, BadReview, Conversation, Order, OrderNote
 from bot.settings import redis_prefix
+from bot.text import well_formed
 from bot.words import phrases
 
 if TYPE_CHECKING:
@@ -380,7 +381,7 @@ class AgentConsole:
         if denied:
             return denied
         assert agent and cid
-        text = str((await self.body(request)).get("text") or "").strip()
+        text = well_formed(str((await self.body(request)).get("text") or "")).strip()
         if not text or len(text) > conv.MAX_TEXT:
             return JSONResponse({"error": f"text must be 1–{conv.MAX_TEXT} characters"}, status_code=400)
         message = await self.g.shoppers.say(cid, "agent", text, author=agent["name"])
@@ -392,7 +393,7 @@ class AgentConsole:
             return denied
         assert agent and cid
         body = await self.body(request)
-        text = str(body.get("text") or "").strip()[:1000]
+        text = well_formed(str(body.get("text") or "")).strip()[:1000]
         flag = body.get("flag") if body.get("flag") in ("red", "blue") else None
         order_no = str(body.get("order_no") or "")
 

@@ -29,7 +29,7 @@ from bot.gateway.locks import KeyedLocks
 from bot.gateway.store import db, rasa_reply_payload, wire
 from bot.gateway.texts import notice
 from bot.settings import redis_prefix
-from bot.text import detect_language
+from bot.text import detect_language, well_formed, without_directive
 
 if TYPE_CHECKING:
     from bot.gateway.app import Gateway
@@ -88,11 +88,6 @@ def _token(data: Any) -> Any:
         return None
     custom = data.get("customData") if isinstance(data.get("customData"), dict) else {}
     return data.get("token") or custom.get("token")
-
-
-def steering_free(text: str) -> str:
-    """Shopper text Rasa will read as words: a leading '/' would be an intent directive."""
-    return text.lstrip("/ \t\r\n")
 
 
 class ShopperChannel:
@@ -166,7 +161,7 @@ class ShopperChannel:
         who = await self._identity(sid) or await self.session_request(sid, data)
         if who is None:
             return {"ok": False, "error": "no_session"}
-        text = data.get("message")
+        text = well_formed(data["message"]) if isinstance(data.get("message"), str) else None
         custom = data.get("customData") or data.get("metadata") or {}
         custom = custom if isinstance(custom, dict) else {}
         if not isinstance(text, str) or not text.strip():
@@ -196,7 +191,7 @@ class ShopperChannel:
             conversation = conv.ensure(s, cid, lang, speaking=True)
             # Only a button the bot offered here may speak to Rasa as an intent ("/inform{...}").
             offered = text.startswith("/") and conv.offered_payload(s, cid, text)
-            said = text if offered else steering_free(text)
+            said = text if offered else without_directive(text)
             # The bot is asked now; if this gateway dies on the way, the sweep takes it up after IN_FLIGHT.
             asks_bot = conversation.owner == "bot" and bool(said) and text != HANDOFF_PAYLOAD
             message, created = conv.add_message(s, cid, "shopper", text, client_id=client_id,

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.text import detect_language, find_order_numbers, parse_weight_kg
 
@@ -63,3 +65,31 @@ def test_what_shoppers_say_about_the_parcel_and_the_problem() -> None:
     assert describes_problem("the zipper on my down jacket broke after one day")
     assert describes_problem("收到的颜色不对 发来的是米色的") and describes_problem("M码太大了")
     assert not describes_problem("我想退货") and not describes_problem("I want to return my order")
+
+
+@pytest.mark.parametrize("space", ["\u3000", "\xa0", "\x0b", "\x1c", " ", "\u2003", "\n"])
+def test_no_space_of_any_kind_lets_a_typed_directive_through(space: str) -> None:
+    from bot.text import without_directive
+
+    for typed in (f"/{space}/agent_handback", f"{space}/agent_handback", f"//{space}{space}/order_status{{}}"):
+        assert not without_directive(typed).strip().startswith("/"), repr(typed)
+    assert without_directive(f"/{space}订单到哪了") == "订单到哪了"
+
+
+@given(st.text())
+def test_what_rasa_reads_after_the_gateway_is_never_a_directive(text: str) -> None:
+    from bot.text import without_directive
+
+    # Rasa strips with str.strip() before it checks for a leading "/".
+    assert not without_directive(text).strip().startswith("/")
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=())))
+def test_any_text_can_be_stored_as_utf8(text: str) -> None:
+    from bot.text import well_formed
+
+    cleaned = well_formed(text)
+    cleaned.encode("utf-8")  # a lone surrogate would raise here
+    assert well_formed("订单\ud800到哪了") == "订单\ufffd到哪了" and well_formed("👍 好") == "👍 好"
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        assert cleaned == text

@@ -26,6 +26,7 @@ from bot.models import AfterSalesCase, Agent, ChatMessage, Conversation
 from bot.security import hash_password
 from tests.conftest import Stack, token_for
 from tests.gateway.conftest import Shopper, agent_session
+from tests.own_shopper import add_shopper
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -217,6 +218,13 @@ async def test_typed_commands_cannot_steer_rasa(stack: Stack) -> None:
     async with Shopper(stack.gateway, "u1023") as shopper:
         await shopper.say(" //agent_handback")
         assert shopper.received and "回到智能客服" not in " ".join(shopper.texts())
+    # Rasa strips every Unicode space before it reads a directive: none of them opens a way in. (A shopper
+    # each: two unreadable messages hand a conversation to a person, and then Rasa is not asked at all.)
+    for n, space in enumerate(("\u3000", "\xa0", "\x0b", "\x1c")):
+        add_shopper(stack.engine, f"u931{8 + n}", [])
+        async with Shopper(stack.gateway, f"u931{8 + n}") as shopper:
+            await shopper.say(f"/{space}/agent_handback", settle=1.0)
+            assert shopper.received and "回到智能客服" not in " ".join(shopper.texts()), (repr(space), shopper.texts())
     with Session(stack.engine) as s:
         two_items = shop.orders_with_status(s, "u1001", ["delivered"])[0].order_no
     async with Shopper(stack.gateway, "u1001") as shopper:
@@ -379,3 +387,14 @@ def test_demo_tokens_are_for_sample_shoppers_only(stack: Stack) -> None:
     assert identity.verify(get("?shopper=u1003")["token"], keys.get("SHOPPER_TOKEN_SECRET")) == "u1003"
     assert get("?shopper=u9999")["token"] is None and get("?shopper=guest")["token"] is None
     assert get("?shopper=../../etc")["token"] is None
+
+
+async def test_a_lone_surrogate_is_answered_and_kept(stack: Stack) -> None:
+    add_shopper(stack.engine, "u9317", [])
+    async with Shopper(stack.gateway, "u9317") as shopper:
+        ack = await shopper.say("订单\ud800到哪了")
+        assert ack["ok"], ack
+    with Session(stack.engine) as s:
+        stored = s.execute(select(ChatMessage.text).where(ChatMessage.conversation_id == "u9317",
+                                                          ChatMessage.role == "shopper")).scalars().all()
+    assert stored == ["订单\ufffd到哪了"]
