@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from bot import keys
 from bot.agents import DEMO_PASSWORD
-from bot.settings import ROOT, database_url, is_production, is_scaled, redis_prefix, redis_url, service_host
+from bot.settings import DEMO, ROOT, database_url, is_production, is_scaled, redis_prefix, redis_url, service_host
 
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 ACTION_PORT = int(os.environ.get("ACTION_PORT", "5055"))
@@ -219,6 +219,9 @@ Ctrl-C stops everything."""
 
 
 def main() -> int:
+    # `make run` is the demo unless the operator says otherwise (SHOP_ENV=production): every other way of
+    # starting the gateway gets no demo tokens or passwords (bot.settings.is_demo).
+    os.environ.setdefault("SHOP_ENV", DEMO)
     shape = shape_from_environment()
     # Rasa's generated endpoints file; a test's runner keeps its own beside make run's.
     servers = plan(shape, Path(os.environ.get("RUN_DIR", ROOT / "var" / "run")))

@@ -18,9 +18,18 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
+DEMO = "demo"
+
+
+def is_demo() -> bool:
+    """Only `SHOP_ENV=demo` (which `make run` and the test stacks set) turns the demo conveniences on:
+    demo tokens for any shopper, demo passwords, cookies over plain HTTP."""
+    return os.environ.get("SHOP_ENV", "").strip().lower() == DEMO
+
+
 def is_production() -> bool:
-    """`SHOP_ENV=production` turns the demo conveniences off (demo tokens, demo passwords)."""
-    return os.environ.get("SHOP_ENV", "").strip().lower() == "production"
+    """Anything but a process told it is a demo: a deployment that forgets SHOP_ENV fails closed."""
+    return not is_demo()
 
 
 def service_host() -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from bot.run import MODEL, Server, Shape, plan, prepare_tracker_store, rasa_endpoints, start, stop, wait_ready
+from bot.settings import DEMO
 
 
 def free_port() -> int:
@@ -62,7 +63,8 @@ def running_stack(workdir: Path, database_url: str, timeout: float = 240,
         raise RuntimeError("no trained model: run `make train`")
     shape = Shape(database_url=database_url, redis_url=redis_url,
                   rasa_ports=[free_port() for _ in range(rasa_count)], action_port=free_port(),
-                  gateway_ports=[free_port() for _ in range(gateway_count)], extra_env=extra_env or {})
+                  gateway_ports=[free_port() for _ in range(gateway_count)],
+                  extra_env={"SHOP_ENV": DEMO, **(extra_env or {})})
     servers = plan(shape, workdir)
     prepare_tracker_store(rasa_endpoints(shape))
     procs = {s.name: start(s, workdir) for s in servers}

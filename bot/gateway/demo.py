@@ -1,7 +1,7 @@
 """Demo only: shopper tokens for the sample shoppers, as a shop's own site would sign them.
 
-Served in the embedded default that `make run` starts, never when
-`SHOP_ENV=production`. The demo page's shopper picker sets the `demo_shopper`
+Served only by a gateway told it is a demo (`SHOP_ENV=demo`, which `make run`
+sets unless the operator set SHOP_ENV): a deployment that forgets it serves none. The demo page's shopper picker sets the `demo_shopper`
 cookie; the widget fetches its token here (`data-token-url`). A real shop signs
 the token in its own backend for whoever is logged in (README, "Embedding").
 """

@@ -55,19 +55,23 @@ def test_production_refuses_demo_passwords_and_serves_no_demo_tokens(tmp_path: P
     db_url = f"sqlite:///{tmp_path / 'shop.db'}"
     engine = make_engine(db_url)
     seed(engine)
-    with gateway(tmp_path, db_url, {"SHOP_ENV": "production"}) as (proc, url):
-        assert proc.wait(timeout=60) == 2
-    log = (tmp_path / "gateway.log").read_text()
-    assert "demo password" in log and "xiaomei" in log
+    # Not told it is a demo (SHOP_ENV unset, "production", anything else): production, which refuses to
+    # start while agents have the demo password.
+    for shop_env in ("", "production", "staging"):
+        with gateway(tmp_path, db_url, {"SHOP_ENV": shop_env}) as (proc, url):
+            assert proc.wait(timeout=60) == 2, shop_env
+        log = (tmp_path / "gateway.log").read_text()
+        assert "demo password" in log and "xiaomei" in log
 
     with Session(engine) as s, s.begin():
         for username in agents.on_demo_password(s):
             agents.set_password(s, username, f"{username}-a-long-real-password")
-    with gateway(tmp_path, db_url, {"SHOP_ENV": "production"}) as (proc, url):
-        assert wait_up(proc, url), (tmp_path / "gateway.log").read_text()[-2000:]
-        assert status(f"{url}/demo/token?shopper=u1001") == 404
-        assert status(f"{url}/console") == 200
-    with gateway(tmp_path, db_url, {}) as (proc, url):  # the demo default serves them
+    for shop_env in ("", "production"):  # a deployment that forgot SHOP_ENV hands out no tokens either
+        with gateway(tmp_path, db_url, {"SHOP_ENV": shop_env}) as (proc, url):
+            assert wait_up(proc, url), (tmp_path / "gateway.log").read_text()[-2000:]
+            assert status(f"{url}/demo/token?shopper=u1001") == 404, shop_env
+            assert status(f"{url}/console") == 200
+    with gateway(tmp_path, db_url, {"SHOP_ENV": "demo"}) as (proc, url):  # only a demo serves them
         assert wait_up(proc, url)
         assert status(f"{url}/demo/token?shopper=u1001") == 200
     engine.dispose()
