@@ -37,6 +37,13 @@ def service_host() -> str:
     return os.environ.get("SERVICE_HOST", "127.0.0.1").strip() or "127.0.0.1"
 
 
+def trusted_proxies() -> list[str]:
+    """`TRUSTED_PROXIES`: addresses or networks (comma-separated) of the reverse proxies whose
+    X-Forwarded-For names the client. Default none: the address is the connection's, so a client
+    cannot pick the key its rate limits are counted under."""
+    return [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
+
+
 def gateway_port() -> int:
     return int(os.environ.get("GATEWAY_PORT", "8000"))
 

@@ -38,7 +38,7 @@ from bot.gateway.registers import Registers
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
-from bot.settings import ROOT, gateway_port, is_production, redis_prefix, redis_url, widget_origins
+from bot.settings import ROOT, gateway_port, is_production, redis_prefix, redis_url, trusted_proxies, widget_origins
 
 WEB = ROOT / "bot" / "web"
 MAX_SOCKET_MESSAGE = 64 * 1024
@@ -140,8 +140,10 @@ def main() -> None:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         sys.exit(2)
+    proxies = trusted_proxies()
+    # uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (or FORWARDED_ALLOW_IPS).
     uvicorn.run(create_app(), host=os.environ.get("GATEWAY_HOST", "127.0.0.1"), port=gateway_port(),
-                log_level="info")
+                log_level="info", proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [])
 
 
 if __name__ == "__main__":

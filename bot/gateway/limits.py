@@ -66,5 +66,6 @@ class RateLimits:
 
 
 def client_of(request: Request) -> str:
-    """The client address a limit is keyed on (behind a proxy: run uvicorn with --proxy-headers)."""
+    """The client address a limit is keyed on: the connection's, or what a proxy named in
+    `TRUSTED_PROXIES` forwarded (uvicorn rewrites the scope only for those)."""
     return request.client.host if request.client else "unknown"

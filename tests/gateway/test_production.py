@@ -75,3 +75,36 @@ def test_production_refuses_demo_passwords_and_serves_no_demo_tokens(tmp_path: P
         assert wait_up(proc, url)
         assert status(f"{url}/demo/token?shopper=u1001") == 200
     engine.dispose()
+
+
+def get_status(url: str, headers: dict[str, str]) -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a_client_cannot_reset_its_limits_with_a_forwarded_header(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = make_engine(db_url)
+    seed(engine)
+    engine.dispose()
+    limited = {"SHOP_ENV": "demo", "LIMIT_TOKEN": "3/minute"}
+    # No trusted proxy (the default): the address is the connection's, whatever X-Forwarded-For says.
+    with gateway(tmp_path, db_url, limited) as (proc, url):
+        assert wait_up(proc, url)
+        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
+        assert codes == [200, 200, 200, 429, 429], codes
+    # Behind a proxy the shop names, that proxy's header is the client: each address has its own count.
+    with gateway(tmp_path, db_url, {**limited, "TRUSTED_PROXIES": "127.0.0.1"}) as (proc, url):
+        assert wait_up(proc, url)
+        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
+        assert codes == [200] * 5, codes
+        same = [get_status(f"{url}/demo/token", {"X-Forwarded-For": "198.51.100.7"}) for _ in range(4)]
+        assert same == [200, 200, 200, 429], same
+    # A proxy not named is not believed.
+    with gateway(tmp_path, db_url, {**limited, "TRUSTED_PROXIES": "10.1.2.3"}) as (proc, url):
+        assert wait_up(proc, url)
+        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(4)]
+        assert codes == [200, 200, 200, 429], codes
