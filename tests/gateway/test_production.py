@@ -103,6 +103,11 @@ def test_a_client_cannot_reset_its_limits_with_a_forwarded_header(tmp_path: Path
         assert codes == [200] * 5, codes
         same = [get_status(f"{url}/demo/token", {"X-Forwarded-For": "198.51.100.7"}) for _ in range(4)]
         assert same == [200, 200, 200, 429], same
+        # nginx's $proxy_add_x_forwarded_for appends the real address to what the client wrote: the
+        # right-most address that is not a trusted proxy counts, so a client's own entries change nothing.
+        spoofed = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.9"})
+                   for i in range(4)]
+        assert spoofed == [200, 200, 200, 429], spoofed
     # A proxy not named is not believed.
     with gateway(tmp_path, db_url, {**limited, "TRUSTED_PROXIES": "10.1.2.3"}) as (proc, url):
         assert wait_up(proc, url)
