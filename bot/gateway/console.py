@@ -24,11 +24,12 @@ from bot import registers, shop
 from bot.catalogue import COURIERS
 from bot.clock import utcnow
 from bot.gateway.limits import client_of
+from bot.gateway.logins import DEVICE_AGE, DEVICE_COOKIE, LoginGuard
 from bot.gateway.presence import AgentPresence
 from bot.gateway.store import db, wire
 from bot.gateway.texts import notice
 from bot.models import Agent, BadReview, Conversation, Order, OrderNote
-from bot.settings import redis_prefix
+from bot.settings import is_production, redis_prefix
 from bot.text import well_formed
 from bot.words import phrases
 
@@ -94,6 +95,7 @@ class AgentConsole:
     def __init__(self, gateway: Gateway, secret: str) -> None:
         self.g = gateway
         self.tokens = URLSafeTimedSerializer(secret, salt="console-socket")
+        self.logins = LoginGuard(gateway.limits, secret)
         self.presence = AgentPresence(gateway.redis, redis_prefix())
         self.versions: dict[str, int] = {}  # socket -> the session version it was opened with
         sio = gateway.sio
@@ -213,25 +215,28 @@ class AgentConsole:
         form = await request.form(max_files=0, max_fields=4)
         username = str(form.get("username") or "")[:64]
         password = str(form.get("password") or "")[:256]
-        address = client_of(request)
-        # Locked out: the same answer whether or not the user exists, and still
-        # after a scrypt's time, so neither the answer nor its timing tells.
-        locked = not (await self.g.limits.blocked("login_user", username.lower())).allowed or \
-            not (await self.g.limits.blocked("login_address", address)).allowed
+        attempt = self.logins.attempt(username, client_of(request), request.cookies.get(DEVICE_COOKIE))
+        # Throttled: the same answer whether or not the user exists or the password is right, and
+        # still after a scrypt's time, so neither the answer nor its timing tells.
+        wait = await self.logins.wait(attempt)
 
         def check(s: Session) -> Optional[tuple[int, int]]:
             a = agent_records.authenticate(s, username, password)
             return (a.id, a.session_version) if a else None
 
         found = await db(check)
-        if found is None or locked:
-            if not locked:
-                await self.g.limits.hit("login_user", username.lower())
-                await self.g.limits.hit("login_address", address)
+        if wait:
+            return RedirectResponse(f"/console?error=1&wait={wait}", status_code=303,
+                                    headers={"Retry-After": str(wait)})
+        if found is None:
+            await self.logins.failed(attempt)
             return RedirectResponse("/console?error=1", status_code=303)
         request.session.clear()
         request.session["agent_id"], request.session["v"] = found
-        return RedirectResponse("/console", status_code=303)
+        response = RedirectResponse("/console", status_code=303)
+        response.set_cookie(DEVICE_COOKIE, self.logins.remember(attempt, username), max_age=DEVICE_AGE,
+                            path="/console", httponly=True, samesite="strict", secure=is_production())
+        return response
 
     async def logout(self, request: Request) -> Response:
         agent = await self.agent_of(request)
@@ -286,7 +291,11 @@ class AgentConsole:
             return denied
 
         def load(s: Session) -> list[dict[str, Any]]:
-            return [_agent_json(a) for a in s.execute(select(Agent).order_by(Agent.id)).scalars()]
+            listed = s.execute(select(Agent).order_by(Agent.id)).scalars()
+            if agent["role"] == "supervisor":  # who manages accounts sees the login names
+                return [{k: v for k, v in _agent_json(a).items() if k != "version"} for a in listed]
+            # Others pick a colleague to transfer to: a name is enough, a login name would help a guesser.
+            return [{"id": a.id, "name": a.display_name, "role": a.role, "active": a.active} for a in listed]
 
         return JSONResponse(await db(load))
 

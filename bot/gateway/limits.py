@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem, parse_many
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.requests import Request
@@ -22,8 +22,14 @@ LIMITS = {
     "message": "30/minute",  # per conversation: a fast typist, not a script
     "visitor": "60/hour",  # new anonymous conversations per client address
     "upload": "20/hour",  # evidence photos per conversation
-    "login_user": "5/15minutes",  # failed console logins per username, known or not
-    "login_address": "30/15minutes",  # failed console logins per client address
+    # Failed console logins, in tiers so that the wait grows (a minute, then an hour, then a day).
+    # Per username at one address: a guesser there slows down; the agent elsewhere is not touched.
+    "login_pair": "3/minute;10/hour;30/day",
+    "login_address": "30/15minutes;100/day",  # any usernames from one address
+    # Per username from browsers that never logged in as it: many addresses guessing one agent are
+    # slowed together, while the agent's own browser (a device cookie) keeps its own count below.
+    "login_user": "20/15minutes;100/day",
+    "login_device": "5/minute;20/hour",  # per username in a browser that logged in as it before
     "token": "120/minute",  # demo tokens per client address
 }
 
@@ -42,27 +48,26 @@ class RateLimits:
         else:
             storage = storage_from_string("async+memory://")
         self.limiter = SlidingWindowCounterRateLimiter(storage)
-        self.items: dict[str, RateLimitItem] = {
-            name: parse(os.environ.get(f"LIMIT_{name.upper()}", rule)) for name, rule in LIMITS.items()
+        # A limit may have tiers ("3/minute;10/hour"): one is refused while any tier is spent.
+        self.items: dict[str, list[RateLimitItem]] = {
+            name: parse_many(os.environ.get(f"LIMIT_{name.upper()}", rule)) for name, rule in LIMITS.items()
         }
 
     async def hit(self, name: str, key: str) -> Verdict:
         """Count one; refused (with when to retry) once the limit is reached."""
-        item = self.items[name]
-        if await self.limiter.hit(item, name, key):
-            return Verdict(True)
-        return await self._refused(item, name, key)
+        refused = [item for item in self.items[name] if not await self.limiter.hit(item, name, key)]
+        return await self._verdict(refused, name, key)
 
     async def blocked(self, name: str, key: str) -> Verdict:
         """Whether the next one would be refused, without counting (logins count only failures)."""
-        item = self.items[name]
-        if await self.limiter.test(item, name, key):
-            return Verdict(True)
-        return await self._refused(item, name, key)
+        refused = [item for item in self.items[name] if not await self.limiter.test(item, name, key)]
+        return await self._verdict(refused, name, key)
 
-    async def _refused(self, item: RateLimitItem, name: str, key: str) -> Verdict:
-        stats = await self.limiter.get_window_stats(item, name, key)
-        return Verdict(False, max(1, int(stats.reset_time - time.time()) + 1))
+    async def _verdict(self, refused: list[RateLimitItem], name: str, key: str) -> Verdict:
+        if not refused:
+            return Verdict(True)
+        resets = [(await self.limiter.get_window_stats(item, name, key)).reset_time for item in refused]
+        return Verdict(False, max(1, int(max(resets) - time.time()) + 1))
 
 
 def client_of(request: Request) -> str:

@@ -45,3 +45,30 @@ def test_a_limit_refuses_past_its_count_and_says_when() -> None:
 
 def test_limits_in_redis_are_shared_between_gateways() -> None:
     check(run(REDIS_URL, "two"))
+
+
+TIERS = """
+import asyncio, sys
+from bot.gateway.limits import RateLimits
+
+async def main() -> None:
+    limits, key, waits = RateLimits(sys.argv[1]), sys.argv[2], []
+    for _ in range(11):  # failed logins for one username at one address, with the shipped tiers
+        waits.append((await limits.blocked("login_pair", key)).retry_after)
+        await limits.hit("login_pair", key)
+    print(" ".join(map(str, waits)))
+
+asyncio.run(main())
+"""
+
+
+def test_failed_logins_wait_longer_as_they_go_on() -> None:
+    for url in ("", REDIS_URL):
+        out = subprocess.run([GATEWAY_PYTHON, "-c", TIERS, url, uuid.uuid4().hex], cwd=ROOT,
+                             env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr[-2000:]
+        waits = [int(w) for w in out.stdout.split()]
+        assert waits[:3] == [0, 0, 0], waits  # three tries free
+        assert all(1 <= w <= 61 for w in waits[3:10]), waits  # then a minute
+        # Ten within the hour: the hour's tier (the sliding window says when the count falls enough).
+        assert 600 < waits[10] <= 3601, waits

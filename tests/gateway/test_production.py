@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from bot import agents
 from bot.db import make_engine
-from bot.run import GATEWAY_PYTHON, answers, server_environment, stop
 from bot.seed import seed
-from bot.settings import ROOT
-from tests.conftest import free_port
-
-
-@contextmanager
-def gateway(tmp_path: Path, db_url: str, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, str]]:
-    gateway_port = free_port()
-    log = open(tmp_path / "gateway.log", "wb")
-    proc = subprocess.Popen([GATEWAY_PYTHON, "-m", "bot.gateway.app"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**server_environment(), "DATABASE_URL": db_url, "GATEWAY_PORT": str(gateway_port),
-                                 **env}, start_new_session=True)
-    try:
-        yield proc, f"http://127.0.0.1:{gateway_port}"
-    finally:
-        stop([proc])
-
-
-def wait_up(proc: subprocess.Popen, url: str) -> bool:
-    for _ in range(150):
-        if proc.poll() is not None:
-            return False
-        if answers(f"{url}/healthz"):
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
+from tests.gateway.alone import gateway, status, wait_up
 
 
 def test_production_refuses_demo_passwords_and_serves_no_demo_tokens(tmp_path: Path) -> None:
@@ -77,14 +38,6 @@ def test_production_refuses_demo_passwords_and_serves_no_demo_tokens(tmp_path: P
     engine.dispose()
 
 
-def get_status(url: str, headers: dict[str, str]) -> int:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
 def test_a_client_cannot_reset_its_limits_with_a_forwarded_header(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'shop.db'}"
     engine = make_engine(db_url)
@@ -94,22 +47,22 @@ def test_a_client_cannot_reset_its_limits_with_a_forwarded_header(tmp_path: Path
     # No trusted proxy (the default): the address is the connection's, whatever X-Forwarded-For says.
     with gateway(tmp_path, db_url, limited) as (proc, url):
         assert wait_up(proc, url)
-        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
+        codes = [status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
         assert codes == [200, 200, 200, 429, 429], codes
     # Behind a proxy the shop names, that proxy's header is the client: each address has its own count.
     with gateway(tmp_path, db_url, {**limited, "TRUSTED_PROXIES": "127.0.0.1"}) as (proc, url):
         assert wait_up(proc, url)
-        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
+        codes = [status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(5)]
         assert codes == [200] * 5, codes
-        same = [get_status(f"{url}/demo/token", {"X-Forwarded-For": "198.51.100.7"}) for _ in range(4)]
+        same = [status(f"{url}/demo/token", {"X-Forwarded-For": "198.51.100.7"}) for _ in range(4)]
         assert same == [200, 200, 200, 429], same
         # nginx's $proxy_add_x_forwarded_for appends the real address to what the client wrote: the
         # right-most address that is not a trusted proxy counts, so a client's own entries change nothing.
-        spoofed = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.9"})
+        spoofed = [status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}, 198.51.100.9"})
                    for i in range(4)]
         assert spoofed == [200, 200, 200, 429], spoofed
     # A proxy not named is not believed.
     with gateway(tmp_path, db_url, {**limited, "TRUSTED_PROXIES": "10.1.2.3"}) as (proc, url):
         assert wait_up(proc, url)
-        codes = [get_status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(4)]
+        codes = [status(f"{url}/demo/token", {"X-Forwarded-For": f"203.0.113.{i}"}) for i in range(4)]
         assert codes == [200, 200, 200, 429], codes
