@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -61,6 +62,13 @@ KIND_FOR_INTENT = {
     "quality_issue": "quality",
     "compensation_request": "compensation",
 }
+
+
+def goodwill_left(order: Order) -> Decimal:
+    """The compensation still open to offer on this order: the cap less what its cases were paid."""
+    return policy.goodwill_left(order.total, [c.amount_paid for c in order.cases if c.amount_paid is not None])
+
+
 def kind_from_message(tracker: Tracker) -> Optional[str]:
     intent = latest_intent(tracker) or ""
     text = tracker.latest_message.get("text") or ""
@@ -196,7 +204,7 @@ class ValidateCaseForm(ShopFormValidation):
             lang = self.lang(tracker)
             values["days"] = str(max((self.now - order.delivered_at).days, 0))
             values["ended"] = shop_time(order.delivered_at + policy.RETURN_WINDOW)[:10]
-            values["cap"] = str(policy.max_goodwill(order.total))
+            values["cap"] = str(goodwill_left(order))
             # Outside the rules: what still applies rather than a bare no (WORKFLOWS.md): a repair for a
             # quality problem, compensation, a person.
             buttons = [{"title": word("button.repair", lang), "payload": f'/repair_request{{"order_id":"{order.order_no}"}}'},
@@ -420,7 +428,7 @@ class ActionSubmitCase(SubmitAction):
         if kind == "repair" and remedy != "own_fault_goodwill":
             case.progress = f"{shop_time(now)[:10]} {policy.REPAIR_REGISTERED}"
         if kind == "compensation":
-            case.amount = policy.max_goodwill(order.total)
+            case.amount = goodwill_left(order)
         if spec.extends_transaction:
             order.transaction_deadline = policy.extended_deadline(order.transaction_deadline, now)
         item_zh = f"{item.sku.product.name_zh} {item.sku.color_zh}/{item.sku.size}" if item else policy.WHOLE_ORDER

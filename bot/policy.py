@@ -6,7 +6,7 @@ turn the answer into words.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -127,6 +127,12 @@ def extended_deadline(current: Optional[datetime], now: datetime) -> datetime:
 def max_goodwill(order_total: Decimal) -> Decimal:
     """The most that may be offered to a shopper outside the return rules."""
     return (order_total * MAX_GOODWILL_SHARE).quantize(Decimal("0.01"))
+
+
+def goodwill_left(order_total: Decimal, paid: Iterable[Decimal]) -> Decimal:
+    """What may still be offered on an order after what its other cases were paid: the cap is per
+    order, not per case, so several compensation cases cannot each reach it."""
+    return max(max_goodwill(order_total) - sum(paid, Decimal("0")), Decimal("0.00")).quantize(Decimal("0.01"))
 
 
 def bulk_discount(item_count: int) -> Decimal:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot import policy
 from bot.models import CASE_STATUSES, AfterSalesCase, Order, OrderItem, OrderNote, Photo, Sku
+from bot.text import well_formed
 
 LIMIT = 200
 
@@ -102,7 +103,7 @@ def register(s: Session, name: str) -> Optional[list[dict[str, Any]]]:
 @dataclass(frozen=True)
 class CaseUpdate:
     ok: bool
-    error: Optional[str] = None  # "not_found" | "bad_status" | "bad_amount" | "over_cap" | "nothing"
+    error: Optional[str] = None  # "not_found" | "bad_status" | "bad_amount" | "bad_text" | "over_cap" | "nothing"
     case: Optional[dict[str, Any]] = None
     shipped_back: Optional[str] = None  # the tracking number just set: the shopper is told
 
@@ -129,15 +130,19 @@ def update_case(s: Session, case_no: str, changes: dict[str, Any], author: str, 
             return CaseUpdate(False, "bad_amount")
         if not paid.is_finite() or paid < 0:
             return CaseUpdate(False, "bad_amount")
-        if paid > policy.max_goodwill(case.order.total) and not supervisor:
+        elsewhere = [c.amount_paid for c in case.order.cases if c.id != case.id and c.amount_paid is not None]
+        if paid > policy.goodwill_left(case.order.total, elsewhere) and not supervisor:
             return CaseUpdate(False, "over_cap")
         case.amount_paid, changed = paid, True
-    progress = str(changes.get("progress") or "").strip()[:200]
+    texts = {key: changes.get(key) for key in ("progress", "return_tracking_no")}
+    if any(value is not None and not isinstance(value, str) for value in texts.values()):
+        return CaseUpdate(False, "bad_text")  # an object or a number is not a line for the register
+    progress = well_formed(texts["progress"] or "").strip()[:200]
     if progress:
         line = f"{now:%Y-%m-%d} {progress}（{author}）"
         case.progress = f"{case.progress}\n{line}" if case.progress else line
         changed = True
-    tracking = str(changes.get("return_tracking_no") or "").strip()[:64]
+    tracking = well_formed(texts["return_tracking_no"] or "").strip()[:64]
     if tracking and tracking != case.return_tracking_no:
         case.return_tracking_no, changed, shipped_back = tracking, True, tracking
     if not changed:

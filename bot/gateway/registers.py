@@ -23,7 +23,7 @@ from bot.models import Conversation, Shopper
 if TYPE_CHECKING:
     from bot.gateway.app import Gateway
 
-ERRORS = {"not_found": 404, "bad_status": 400, "bad_amount": 400, "over_cap": 403, "nothing": 400}
+ERRORS = {"not_found": 404, "bad_status": 400, "bad_amount": 400, "bad_text": 400, "over_cap": 403, "nothing": 400}
 
 
 class Registers:

@@ -190,6 +190,19 @@ async def test_past_the_window_compensation_up_to_30_percent(fresh_shop) -> None
                    if n.kind.startswith("compensation_"))
         assert f"上限 ¥{created.amount}" in note.text and "30%" in note.text
 
+    # An agent paid part of it; a second compensation on the order is offered only what the cap has left.
+    with Session(fresh_shop) as s, s.begin():
+        s.execute(select(AfterSalesCase).where(AfterSalesCase.case_no == created.case_no)).scalar_one() \
+            .amount_paid = Decimal("20.00")
+    chat = Chat("u1007")
+    await chat.say(f"订单{old}掉色了，要补偿", "compensation_request", [("order_id", old)], start="case_form")
+    if chat.responses() == ["utter_ask_case_reason"]:
+        await chat.say("洗了一次就掉色", "inform")
+    assert chat.responses() == ["utter_ask_case_confirm"], chat.responses()
+    await chat.say("好", "affirm")
+    assert chat.responses() == ["utter_case_created_compensation"], chat.responses()
+    assert chat.said[0]["cap"] == str(created.amount - Decimal("20.00"))
+
 
 async def test_the_shoppers_own_fault_is_handled_kindly(fresh_shop) -> None:  # type: ignore[no-untyped-def]
     chat = Chat("u1001", lang="en")

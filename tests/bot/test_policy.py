@@ -233,3 +233,14 @@ def test_a_queued_shopper_goes_back_to_the_bot_after_ten_minutes_alone_in_agent_
 def test_review_list_takes_fallbacks_unsure_and_flagged_messages(
         intent: str | None, confidence: float, flagged: bool, reason: str | None) -> None:
     assert policy.review_reason(intent, confidence, flagged) == reason
+
+
+@pytest.mark.parametrize(("total", "paid", "left"), [
+    ("199.00", [], "59.70"),
+    ("199.00", ["20.00"], "39.70"),
+    ("199.00", ["20.00", "39.70"], "0.00"),  # exactly spent
+    ("199.00", ["59.71"], "0.00"),  # a supervisor paid over: nothing left, never negative
+    ("0.05", ["0.01"], "0.01"),
+])
+def test_goodwill_left_counts_what_the_order_already_received(total: str, paid: list[str], left: str) -> None:
+    assert policy.goodwill_left(Decimal(total), [Decimal(p) for p in paid]) == Decimal(left)

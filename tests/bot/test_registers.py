@@ -61,3 +61,37 @@ def test_agents_record_progress_tracking_and_compensation_within_the_cap(fresh_s
         assert later.case and later.case["progress"] == "2026-11-23 已收到，维修中（小美）\n2026-11-23 修好寄回（大伟）"
         again = registers.update_case(s, number, {"return_tracking_no": "SF123"}, "大伟", False, NOW)
         assert again.error == "nothing", "the same number twice tells the shopper once"
+
+
+def test_the_goodwill_cap_holds_across_an_orders_cases(fresh_shop: Engine) -> None:
+    with Session(fresh_shop) as s, s.begin():
+        # The seed's compensation case, and a second one on the same order.
+        order = next(o for o in shop.orders_with_status(s, "u1018", ["completed"])
+                     if any(c.kind == "compensation" for c in o.cases))
+        first = next(c for c in order.cases if c.kind == "compensation")
+        first.amount_paid = None
+        second = shop.create_case(s, order, order.items[0], "compensation", "掉色", NOW)
+        cap = (order.total * Decimal("0.30")).quantize(Decimal("0.01"))
+        numbers = first.case_no, second.case_no
+    with Session(fresh_shop) as s, s.begin():
+        two_thirds = (cap * 2 / 3).quantize(Decimal("0.01"))
+        assert registers.update_case(s, numbers[0], {"amount_paid": str(two_thirds)}, "小美", False, NOW).ok
+        # The second case may pay only what the first left of the cap; a supervisor may pay more.
+        assert registers.update_case(s, numbers[1], {"amount_paid": str(two_thirds)}, "小美", False,
+                                     NOW).error == "over_cap"
+        assert registers.update_case(s, numbers[1], {"amount_paid": str(cap - two_thirds)}, "小美", False, NOW).ok
+        # Correcting the first case's own figure is measured against the others, not against itself.
+        assert registers.update_case(s, numbers[0], {"amount_paid": str(two_thirds)}, "小美", False, NOW).ok
+
+
+def test_progress_and_tracking_must_be_text(fresh_shop: Engine) -> None:
+    with Session(fresh_shop) as s, s.begin():
+        order = shop.orders_with_status(s, "u1001", ["delivered"])[0]
+        number = shop.create_case(s, order, order.items[0], "repair", "拉链坏了", NOW).case_no
+    with Session(fresh_shop) as s, s.begin():
+        for bad in ({"a": 1}, [1, 2], 5, True):
+            assert registers.update_case(s, number, {"progress": bad}, "小美", False, NOW).error == "bad_text"
+            assert registers.update_case(s, number, {"return_tracking_no": bad}, "小美", False,
+                                         NOW).error == "bad_text"
+        assert registers.update_case(s, number, {"progress": "寄回\ud800中"}, "小美", False, NOW).ok
+        assert registers.update_case(s, number, {"progress": None}, "小美", False, NOW).error == "nothing"
