@@ -41,7 +41,10 @@ from bot.gateway.uploads import Uploads
 from bot.settings import ROOT, gateway_port, is_production, redis_prefix, redis_url, trusted_proxies, widget_origins
 
 WEB = ROOT / "bot" / "web"
-MAX_SOCKET_MESSAGE = 64 * 1024
+# A socket frame larger than this drops the connection before any handler sees it. Large enough that
+# any text a person could paste reaches the handler, which answers "too long" (MAX_MESSAGE characters);
+# only a client sending a megabyte at once is cut off.
+MAX_SOCKET_MESSAGE = 1024 * 1024
 
 
 class Gateway:

@@ -176,6 +176,10 @@ async def test_bad_input_gets_a_clear_answer_and_loses_nothing(stack: Stack) -> 
         assert await shopper.sio.call("user_uttered", {"message": "   "}) == {"ok": False, "error": "empty"}
         ack = await shopper.say("买" * 5000)
         assert ack == {"ok": False, "error": "too_long"} and "消息太长" in shopper.texts()[0]
+        # Far past the socket's old 64 KB frame: answered too, and the connection stays.
+        ack = await shopper.say("买" * 100_000)  # 300 KB of UTF-8 (600 KB as \\u escapes)
+        assert ack == {"ok": False, "error": "too_long"} and "消息太长" in shopper.texts()[0]
+        assert shopper.sio.connected
         await shopper.say("<img src=x onerror=alert(1)>羽绒服什么材质")
         history = await shopper.sio.call("history_request", {})
     # Stored and relayed as text, exactly as typed; the widget renders it with textContent.
