@@ -53,6 +53,14 @@ browser:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; \
 	fi
+	@$(MAKE) --no-print-directory $(RASA_WEBCHAT)
+
+# Rasa's own widget, from the npm registry, for the test that a stock Rasa widget works unchanged.
+RASA_WEBCHAT := var/vendor/rasa-webchat-1.0.1/lib/index.js
+$(RASA_WEBCHAT):
+	@mkdir -p var/vendor && cd var/vendor && npm pack --silent rasa-webchat@1.0.1 >/dev/null && \
+		mkdir -p rasa-webchat-1.0.1 && tar xzf rasa-webchat-1.0.1.tgz -C rasa-webchat-1.0.1 --strip-components=1 \
+		package/lib/index.js package/LICENSE && rm rasa-webchat-1.0.1.tgz
 
 CHECK_PYTHON310 = if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then \
 		echo "error: Python 3.10 not found. Install it with 'pyenv install 3.10.13' or put python3.10 on PATH." >&2; exit 1; fi

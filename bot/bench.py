@@ -115,7 +115,7 @@ def gateway_sender(urls: list[str], messages: int, record: Optional[Record] = No
 
         sio.on("bot_uttered", uttered)
         token = identity.issue(name, keys.get("SHOPPER_TOKEN_SECRET"))  # as the shop's site would sign it
-        await sio.connect(urls[index % len(urls)], transports=["websocket"], auth={"token": token})
+        await sio.connect(urls[index % len(urls)], transports=["websocket"], auth={"token": token, "shape": "shop-assist"})
         await sio.emit("session_request", {})
         await confirmed.wait()
         for turn in range(messages):

@@ -48,6 +48,12 @@ def gateway_port() -> int:
     return int(os.environ.get("GATEWAY_PORT", "8000"))
 
 
+def public_url() -> str:
+    """`PUBLIC_URL`: where browsers reach the gateway (https://chat.example-shop.com); images sent to
+    widgets on another origin are linked from here."""
+    return os.environ.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{gateway_port()}"
+
+
 def widget_origins() -> list[str]:
     """Pages allowed to embed the widget: `WIDGET_ORIGINS` (comma-separated), else the gateway's own."""
     listed = [o.strip().rstrip("/") for o in os.environ.get("WIDGET_ORIGINS", "").split(",") if o.strip()]

@@ -26,9 +26,9 @@ from bot.clock import utcnow
 from bot.gateway import rasa
 from bot.gateway.identities import Identity
 from bot.gateway.locks import KeyedLocks
-from bot.gateway.store import db, rasa_reply_payload, wire
+from bot.gateway.store import db, rasa_messages, rasa_reply_payload, wire
 from bot.gateway.texts import notice
-from bot.settings import redis_prefix
+from bot.settings import public_url, redis_prefix
 from bot.text import detect_language, well_formed, without_directive
 
 if TYPE_CHECKING:
@@ -51,8 +51,19 @@ RETRY_SWEEP_SECONDS = 5
 STORE_RETRY_SECONDS = 5
 
 
+# What our widget sends as `shape` (socket.io auth or session_request) to get messages with who said
+# them, ids, cards and notices; any other client gets Rasa's own shapes (store.rasa_messages).
+EXTENDED = "shop-assist"
+
+
 def shopper_room(conversation_id: str) -> str:
+    """The conversation's sockets that asked for the extended messages."""
     return f"c:{conversation_id}"
+
+
+def rasa_room(conversation_id: str) -> str:
+    """The conversation's sockets of Rasa's own widgets."""
+    return f"r:{conversation_id}"
 
 
 def _language(custom: dict[str, Any], text: str, current: str) -> str:
@@ -102,9 +113,22 @@ class ShopperChannel:
 
     async def connect(self, sid: str, environ: dict, auth: Any = None) -> bool:
         # Remember what the client offered; who it is is decided at session_request.
-        await self.g.sio.save_session(sid, {"auth": auth if isinstance(auth, dict) else {},
-                                            "address": client_address(environ)})
+        offered = auth if isinstance(auth, dict) else {}
+        await self.g.sio.save_session(sid, {"auth": offered, "address": client_address(environ),
+                                            "extended": offered.get("shape") == EXTENDED})
         return True
+
+    async def to_socket(self, sid: str, message: dict[str, Any]) -> None:
+        """One message to one socket, in the shape it asked for."""
+        session = await self.g.sio.get_session(sid)
+        for shaped in [message] if session.get("extended") else rasa_messages(message, public_url()):
+            await self.g.sio.emit("bot_uttered", shaped, room=sid)
+
+    async def to_conversation(self, conversation_id: str, message: dict[str, Any]) -> None:
+        """One message to every socket of a conversation, each in the shape it asked for."""
+        await self.g.sio.emit("bot_uttered", message, room=shopper_room(conversation_id))
+        for shaped in rasa_messages(message, public_url()):
+            await self.g.sio.emit("bot_uttered", shaped, room=rasa_room(conversation_id))
 
     async def _identity(self, sid: str) -> Optional[Identity]:
         session = await self.g.sio.get_session(sid)
@@ -122,20 +146,37 @@ class ShopperChannel:
         if who is None:
             verdict = await self.g.limits.hit("visitor", session.get("address", "unknown"))
             if not verdict.allowed:
-                await self.g.sio.emit("bot_uttered", {"role": "system", "error": "rate_limited",
-                                                      "text": notice("busy", "zh", seconds=verdict.retry_after)},
-                                      room=sid)
+                await self.to_socket(sid, {"role": "system", "error": "rate_limited",
+                                           "text": notice("busy", "zh", seconds=verdict.retry_after)})
                 return None
             who = self.g.identities.new_visitor()
-        previous = session.get("identity")
-        if isinstance(previous, Identity) and previous.conversation_id != who.conversation_id:
-            await self.g.sio.leave_room(sid, shopper_room(previous.conversation_id))
-        await self.g.sio.enter_room(sid, shopper_room(who.conversation_id))
-        session["identity"] = who
-        await self.g.sio.save_session(sid, session)
+        await self.join(sid, session, who, data)
         await self.g.sio.emit("session_confirm", who.session_id, room=sid)
         await self.g.sio.emit("identity", {"shopper": who.shopper, "session_id": who.session_id}, room=sid)
         return who
+
+    async def join(self, sid: str, session: dict[str, Any], who: Identity, data: Any = None) -> None:
+        """This socket now speaks for `who`: it hears that conversation, in the shape it asked for."""
+        if isinstance(data, dict) and data.get("shape") == EXTENDED:
+            session["extended"] = True
+        previous = session.get("identity")
+        if isinstance(previous, Identity):
+            await self.g.sio.leave_room(sid, shopper_room(previous.conversation_id))
+            await self.g.sio.leave_room(sid, rasa_room(previous.conversation_id))
+        room = shopper_room if session.get("extended") else rasa_room
+        await self.g.sio.enter_room(sid, room(who.conversation_id))
+        session["identity"] = who
+        await self.g.sio.save_session(sid, session)
+
+    async def logged_in(self, sid: str, who: Identity, data: dict[str, Any]) -> Identity:
+        """Rasa's widgets can send a token only in each message's customData (rasa-webchat's
+        `customData: {token}`): a valid one for another shopper makes the socket speak for them."""
+        token = _token(data)
+        found = self.g.identities.from_token(token) if token else None
+        if found is None or found.conversation_id == who.conversation_id:
+            return who
+        await self.join(sid, await self.g.sio.get_session(sid), found)
+        return found
 
     async def history_request(self, sid: str, data: Any = None) -> list[dict[str, Any]]:
         who = await self._identity(sid)
@@ -150,8 +191,7 @@ class ShopperChannel:
         return messages
 
     async def error(self, sid: str, code: str, lang: str, **values: Any) -> dict[str, Any]:
-        await self.g.sio.emit("bot_uttered", {"role": "system", "text": notice(code, lang, **values), "error": code},
-                              room=sid)
+        await self.to_socket(sid, {"role": "system", "text": notice(code, lang, **values), "error": code})
         return {"ok": False, "error": code}
 
     async def user_uttered(self, sid: str, data: Any = None) -> dict[str, Any]:
@@ -161,6 +201,7 @@ class ShopperChannel:
         who = await self._identity(sid) or await self.session_request(sid, data)
         if who is None:
             return {"ok": False, "error": "no_session"}
+        who = await self.logged_in(sid, who, data)
         text = well_formed(data["message"]) if isinstance(data.get("message"), str) else None
         custom = data.get("customData") or data.get("metadata") or {}
         custom = custom if isinstance(custom, dict) else {}
@@ -244,8 +285,7 @@ class ShopperChannel:
         messages, owner, agent_id = await db(store)
         out: list[dict[str, Any]] = []
         for message in messages:
-            await self.g.sio.emit("bot_uttered", wire(message, self.g.uploads.link),
-                                  room=shopper_room(conversation_id))
+            await self.to_conversation(conversation_id, wire(message, self.g.uploads.link))
             plain = wire(message)
             await self.g.console.message(conversation_id, plain, owner, agent_id)
             out.append(plain)

@@ -54,6 +54,39 @@ def wire(m: ChatMessage | Said, link: Optional[Callable[[str], str]] = None) -> 
     return out
 
 
+def rasa_messages(wired: dict[str, Any], base: str) -> list[dict[str, Any]]:
+    """A message as Rasa's own socket.io channel sends it, for widgets that did not ask for ours
+    (rasa-webchat shows a text only when `text` is its only key, buttons only beside `text` alone).
+
+    Like Rasa: the text in paragraphs, buttons on the last one, an image as its own attachment
+    message (made absolute with `base`: the widget is on another origin). A card, which those
+    widgets cannot draw, comes as its text. The shopper's own messages are not echoed back.
+    """
+    if wired.get("role") == "shopper":
+        return []
+    out: list[dict[str, Any]] = []
+    text = str(wired.get("text") or "").strip()
+    card = wired.get("card")
+    if isinstance(card, dict):
+        lines = [str(card.get("title") or "")] + [str(line) for line in card.get("lines") or []]
+        text = "\n\n".join(t for t in (text, "\n".join(line for line in lines if line)) if t)
+    parts = [p for p in text.split("\n\n") if p.strip()]
+    buttons = wired.get("quick_replies")
+    if buttons:
+        parts = parts or [""]
+    out.extend({"text": part} for part in parts)
+    if buttons:
+        out[-1]["quick_replies"] = buttons
+    attachment = wired.get("attachment")
+    if isinstance(attachment, dict):
+        payload = dict(attachment.get("payload") or {})
+        src = str(payload.get("src") or "")
+        if src.startswith("/"):
+            payload["src"] = base.rstrip("/") + src
+        out.append({"attachment": {**attachment, "payload": payload}})
+    return out
+
+
 def rasa_reply_payload(reply: dict[str, Any]) -> dict[str, Any]:
     """What of a Rasa REST reply is kept with the stored message."""
     payload: dict[str, Any] = {}

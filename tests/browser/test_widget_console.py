@@ -11,6 +11,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import crossval, review
-from bot.models import AfterSalesCase, ChatMessage, Conversation, OrderNote, Photo
+from bot.models import AfterSalesCase, ChatMessage, Conversation, Order, OrderNote, Photo
 from tests.conftest import ROOT, Stack, free_port, token_for
-from tests.own_shopper import add_shopper
+from tests.own_shopper import OwnOrder, add_shopper
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium's own background traffic is refused on this network; keep it quiet.
@@ -218,14 +219,15 @@ def test_markup_is_shown_as_text_and_language_switch(browser: Browser, stack: St
 
 
 @contextlib.contextmanager
-def shop_site(port: int, html: str) -> Iterator[str]:
-    """A page of "the shop's own site", on another origin than the gateway."""
+def shop_site(port: int, html: str, scripts: dict[str, bytes] | None = None) -> Iterator[str]:
+    """A page of "the shop's own site", on another origin than the gateway (and `scripts` it serves)."""
 
     class Page(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the handler's API
-            body = html.encode()
+            script = (scripts or {}).get(self.path)
+            body = script if script is not None else html.encode()
             self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Type", "text/javascript" if script is not None else "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -273,6 +275,47 @@ def test_widget_embedded_on_the_shops_own_site(browser: Browser, stack: Stack) -
         page.context.close()
     with Session(stack.engine) as s:
         assert s.get(Conversation, "u1022") is None
+
+
+RASA_WEBCHAT = ROOT / "var" / "vendor" / "rasa-webchat-1.0.1" / "lib" / "index.js"
+
+
+def test_rasa_webchat_from_npm_shows_text_buttons_and_an_image(browser: Browser, stack: Stack) -> None:
+    """Rasa's own widget, unchanged, on the shop's site: the shop passes its token in customData."""
+    assert RASA_WEBCHAT.exists(), "rasa-webchat is missing: `make browser` fetches it from the npm registry"
+    number = "319324000001"
+    add_shopper(stack.engine, "u9324", [OwnOrder(number, "delivered", "P001-black-M", timedelta(days=4),
+                                                 timedelta(days=2))])
+    html = ('<!doctype html><html><head><meta charset="utf-8"><title>Shop with rasa-webchat</title></head><body>'
+            '<h1>My storefront</h1><div id="webchat"></div><script src="/rasa-webchat.js"></script><script>'
+            f'WebChat.default({{socketUrl: "{stack.gateway}", embedded: true, title: "Shop",'
+            f' customData: {{language: "zh", token: "{token_for("u9324")}"}}}}, document.getElementById("webchat"));'
+            '</script></body></html>')
+    with shop_site(stack.shop_port, html, {"/rasa-webchat.js": RASA_WEBCHAT.read_bytes()}) as url:
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(url)
+        box = page.locator(".rw-new-message")
+        expect(box).to_be_enabled(timeout=15000)
+        box.fill(f"订单{number}收到的羽绒服发错了，我买的黑色，寄来的是白色")
+        box.press("Enter")
+        # Text: the shopper's own order, read through the token; buttons: the confirmation.
+        expect(page.locator(".rw-response").filter(has_text=number).first).to_be_visible(timeout=30000)
+        reply = page.locator(".rw-reply").first
+        expect(reply).to_be_visible(timeout=30000)
+        reply.click()
+        # The case opens; the example of the photos to take is an image from the gateway's origin.
+        expect(page.locator(".rw-response").filter(has_text="AS").last).to_be_visible(timeout=30000)
+        image = page.locator(".rw-image-frame").last
+        expect(image).to_be_visible(timeout=30000)
+        assert image.get_attribute("src").startswith(stack.gateway + "/static/examples/")
+        assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0  # it loaded
+        if SHOTS:
+            page.screenshot(path=str(SHOTS / "rasa-webchat.png"))
+        page.context.close()
+    with Session(stack.engine) as s:
+        kinds = s.execute(select(AfterSalesCase.kind).join(AfterSalesCase.order)
+                          .where(Order.order_no == number)).scalars().all()
+    assert kinds == ["wrong_item"], kinds
 
 
 def test_guest_can_ask_about_products_not_orders(browser: Browser, stack: Stack) -> None:

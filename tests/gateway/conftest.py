@@ -33,7 +33,9 @@ class Shopper:
         self.confirmed.set()
 
     async def __aenter__(self) -> "Shopper":
-        await self.sio.connect(self.url, transports=["websocket"], auth={"token": self.token} if self.token else None)
+        # shape: our widget's messages (who said it, ids, cards); without it, Rasa's own shapes.
+        auth = {"shape": "shop-assist", **({"token": self.token} if self.token else {})}
+        await self.sio.connect(self.url, transports=["websocket"], auth=auth)
         await self.sio.emit("session_request", {"session_id": self.claimed} if self.claimed else {})
         await asyncio.wait_for(self.confirmed.wait(), 10)
         return self

@@ -139,7 +139,7 @@
     socket = window.io(BASE, {
       transports: ["websocket", "polling"],
       // Called on every (re)connection: a fresh token, or the visitor id the gateway signed.
-      auth: (cb) => fetchToken().then((t) => { token = t; cb({ token: t, visitor: store.get("visitor", "") }); }),
+      auth: (cb) => fetchToken().then((t) => { token = t; cb({ token: t, visitor: store.get("visitor", ""), shape: "shop-assist" }); }),
     });
     socket.on("connect", () => {
       status.classList.add("hidden");
