@@ -111,6 +111,18 @@ def test_transcript_ignores_a_resent_message(any_engine: Engine) -> None:
         assert texts[:2] == ["你好", "亲，您好"] and len(texts[2]) == conv.MAX_TEXT
 
 
+def test_a_reused_client_id_on_another_text_loses_nothing(any_engine: Engine) -> None:
+    _setup(any_engine)
+    with Session(any_engine) as s, s.begin():
+        first, _ = conv.add_message(s, "u1", "shopper", "你好", client_id="0")
+        other, created = conv.add_message(s, "u1", "shopper", "订单到哪了", client_id="0")
+        # A client that reuses ids sent another message: it is kept, and its own resend is still one.
+        assert created and other.id != first.id
+        assert conv.add_message(s, "u1", "shopper", "订单到哪了", client_id="0") == (other, False)
+        assert conv.add_message(s, "u1", "shopper", "你好", client_id="0") == (first, False)
+        assert [m.text for m in conv.history(s, "u1")] == ["你好", "订单到哪了"]
+
+
 def test_passwords_use_a_salted_kdf() -> None:
     stored = hash_password("s3cret")
     assert stored.startswith("scrypt$") and "s3cret" not in stored
