@@ -169,3 +169,14 @@ def graph_nodes(agent: Any) -> list[Any]:
 def graph_component(agent: Any, kind: type) -> Any:
     """The loaded model's component of this class."""
     return next(node._component for node in graph_nodes(agent) if isinstance(node._component, kind))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many inputs the fuzz suite generated (tests/gateway/test_fuzz.py)."""
+    import sys
+
+    fuzz = sys.modules.get("tests.gateway.test_fuzz")
+    tried = getattr(fuzz, "TRIED", None)
+    if tried:
+        detail = ", ".join(f"{name} {n}" for name, n in sorted(tried.items()))
+        terminalreporter.write_line(f"fuzz: {sum(tried.values())} generated inputs ({detail})")

@@ -135,7 +135,13 @@ class ShopperChannel:
         found = session.get("identity")
         return found if isinstance(found, Identity) else None
 
-    async def session_request(self, sid: str, data: Any = None) -> Optional[Identity]:
+    async def session_request(self, sid: str, data: Any = None) -> None:
+        # The event answers with session_confirm; a client that asked for an acknowledgement gets none
+        # rather than the identity object, which socket.io cannot send.
+        await self.identify(sid, data)
+
+    async def identify(self, sid: str, data: Any = None) -> Optional[Identity]:
+        """Who this socket speaks for: a valid token, a visitor id the gateway signed, or a new visitor."""
         session = await self.g.sio.get_session(sid)
         offered = session.get("auth") or {}
         who = self.g.identities.from_token(offered.get("token") or _token(data))
@@ -198,7 +204,7 @@ class ShopperChannel:
         """Returns an acknowledgement the widget uses to mark a message delivered."""
         if not isinstance(data, dict):
             return {"ok": False, "error": "malformed"}
-        who = await self._identity(sid) or await self.session_request(sid, data)
+        who = await self._identity(sid) or await self.identify(sid, data)
         if who is None:
             return {"ok": False, "error": "no_session"}
         who = await self.logged_in(sid, who, data)
