@@ -69,16 +69,19 @@ CHECK_PYTHON310 = if [ -z "$(PYTHON310)" ] || ! "$(PYTHON310)" -c 'import sys; a
 # in seconds: pip took 70-130 s on a warm cache. Byte-compiled as pip does, so no process
 # compiles TensorFlow's modules on start-up (PYTHONDONTWRITEBYTECODE may be set).
 UV_VERSION := 0.13.9
-UV_INSTALL = $(1)/bin/python -m pip install --quiet uv==$(UV_VERSION) && \
-	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --compile-bytecode -r $(2)
+# requirements-tools.txt: pip and setuptools first, and kept over any package's pin.
+UV_INSTALL = $(1)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt \
+	uv==$(UV_VERSION) && \
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python --compile-bytecode \
+	--override requirements-tools.txt -r $(2) -r requirements-tools.txt
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-tools.txt
 	@$(CHECK_PYTHON310)
 	@test -x $(PY) || "$(PYTHON310)" -m venv $(VENV)
 	$(call UV_INSTALL,$(VENV),requirements.txt)
 	@touch $@
 
-$(GVENV)/.installed: requirements-gateway.txt
+$(GVENV)/.installed: requirements-gateway.txt requirements-tools.txt
 	@$(CHECK_PYTHON310)
 	@test -x $(GPY) || "$(PYTHON310)" -m venv $(GVENV)
 	$(call UV_INSTALL,$(GVENV),requirements-gateway.txt)

@@ -8,7 +8,6 @@ succeeds.
 from __future__ import annotations
 
 import hashlib
-
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Optional
 
