@@ -145,6 +145,9 @@ class Order(Base):
     tracking_no: Mapped[Optional[str]] = Column(String(64))
     address: Mapped[str] = Column(String(255), nullable=False)
     phone: Mapped[str] = Column(String(32), nullable=False)
+    # 收货人姓名: who the parcel is addressed to, when not the account's own name (a seller-center
+    # export carries it; revision 0002).
+    receiver_name: Mapped[Optional[str]] = Column(String(64))
     total: Mapped[Decimal] = Column(Money, nullable=False)
     # Outreach the bot sent once (bot/outreach.py): 催付 (blue flag), and the address/courier check after payment.
     reminded_at: Mapped[Optional[datetime]] = Column(DateTime)

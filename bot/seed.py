@@ -1,9 +1,14 @@
-"""Fill the sample shop, deterministically, with times relative to now.
+"""The sample shop: filled deterministically, with times relative to now.
 
-    python -m bot.seed            # drop and re-create the sample shop
+    python -m bot.seed            # drop and re-create the sample shop (only the sample)
     python -m bot.seed --if-missing --max-age-hours 12
-                                  # only when empty, or seeded too long ago for
-                                  # "delivered yesterday" to still be true
+                                  # what `make run` does: upgrade the schema in place;
+                                  # seed an empty database; move an old sample's times
+                                  # forward so "delivered yesterday" still holds
+
+The seeder marks the database it fills (the `seed_info` table). A database
+without that mark holds a shop's own records: it is only ever upgraded, never
+dropped or reseeded.
 
 Every logistics situation in WORKFLOWS.md exists for some shopper: paid within
 48 h, paid past 48 h, shipped with a fresh update, quiet for 48 h, quiet for
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Optional
@@ -23,7 +29,7 @@ from sqlalchemy import Column, DateTime, Integer, inspect, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Mapped, Session
 
-from bot import catalogue
+from bot import catalogue, schema
 from bot.agents import DEMO_PASSWORD
 from bot.clock import utcnow
 from bot.db import ensure_database, get_engine
@@ -352,11 +358,23 @@ class _Builder:
         )
 
 
+class NotTheSample(Exception):
+    """The database holds records the seeder did not make: it is never dropped."""
+
+
 def seed(engine: Engine, now: Optional[datetime] = None) -> None:
-    """Drop and re-create every table, then fill the sample shop."""
+    """Drop and re-create the sample shop; refuses a database that holds a shop's own records."""
     now = now or utcnow()
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    if schema.has_records(engine) and seeded_at(engine) is None:
+        raise NotTheSample(engine.url.render_as_string(hide_password=True))
+    schema.drop(engine)
+    schema.create(engine)
+    fill(engine, now)
+
+
+def fill(engine: Engine, now: datetime) -> None:
+    """The sample's rows, and its mark, into tables that exist."""
+    SeedInfo.__table__.create(engine, checkfirst=True)
     with Session(engine, future=True) as s, s.begin():
         b = _Builder(s, now)
         b.catalogue()
@@ -369,40 +387,69 @@ def seed(engine: Engine, now: Optional[datetime] = None) -> None:
 
 
 def seeded_at(engine: Engine) -> Optional[datetime]:
-    try:
-        with Session(engine, future=True) as s:
-            return s.execute(select(SeedInfo.seeded_at)).scalars().first()
-    except Exception:  # no table yet: never seeded
+    """When the sample was seeded, or last moved forward; None for any other database (the mark)."""
+    if "seed_info" not in inspect(engine).get_table_names():
         return None
+    with Session(engine, future=True) as s:
+        return s.execute(select(SeedInfo.seeded_at)).scalars().first()
 
 
-def schema_current(engine: Engine) -> bool:
-    """Whether every table and column the code expects exists (an older shop is rebuilt)."""
-    found = inspect(engine)
-    tables = set(found.get_table_names())
-    for table in Base.metadata.sorted_tables:
-        if table.name not in tables:
-            return False
-        if {c.name for c in table.columns} - {c["name"] for c in found.get_columns(table.name)}:
-            return False
-    return True
+def move_forward(engine: Engine, delta: timedelta) -> int:
+    """Every time in the sample, what agents and shoppers did in it included, `delta` later: the
+    relative situations ("delivered yesterday") hold again and nothing is dropped. Rows changed."""
+    changed = 0
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            times = [c for c in table.columns if isinstance(c.type, DateTime)]
+            if not times or not table.primary_key.columns:
+                continue
+            keys = list(table.primary_key.columns)
+            rows = conn.execute(select(*keys, *times)).all()
+            for row in rows:
+                values = {c.name: row[len(keys) + i] + delta for i, c in enumerate(times)
+                          if row[len(keys) + i] is not None}
+                if values:
+                    conn.execute(table.update().where(*(k == row[i] for i, k in enumerate(keys))).values(**values))
+                    changed += 1
+    return changed
+
+
+def prepare(engine: Engine, max_age: timedelta, now: Optional[datetime] = None) -> str:
+    """What `make run` does to the database, and what it did: the schema upgraded in place, the
+    sample seeded when the database is empty, an old sample moved forward. Never drops anything."""
+    now = now or utcnow()
+    where = engine.url.render_as_string(hide_password=True)
+    if not schema.has_records(engine):
+        seed(engine, now)
+        return f"sample shop: seeded at {where}"
+    schema.upgrade(engine)
+    when = seeded_at(engine)
+    if when is None:
+        return f"shop records: kept, schema at revision {schema.revision(engine)}, at {where}"
+    if now - when < max_age:
+        return f"sample shop: kept (seeded {when:%Y-%m-%d %H:%M} UTC) at {where}"
+    move_forward(engine, now - when)
+    return f"sample shop: kept, its times moved forward by {(now - when).total_seconds() / 3600:.0f} h, at {where}"
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--if-missing", action="store_true", help="keep a fresh existing shop")
+    parser.add_argument("--if-missing", action="store_true", help="upgrade in place, seed only an empty database")
     parser.add_argument("--max-age-hours", type=float, default=12.0)
     parser.add_argument("--create-database", action="store_true", help="create DATABASE_URL's PostgreSQL database")
     args = parser.parse_args(argv)
     if args.create_database and ensure_database(database_url()):
         print(f"created the database of {make_url(database_url()).render_as_string(hide_password=True)}")
     engine = get_engine()
-    when = seeded_at(engine)
-    fresh = when is not None and utcnow() - when < timedelta(hours=args.max_age_hours)
-    if args.if_missing and fresh and schema_current(engine):
-        print(f"sample shop: kept (seeded {when:%Y-%m-%d %H:%M} UTC) at {engine.url.render_as_string(hide_password=True)}")
+    if args.if_missing:
+        print(prepare(engine, timedelta(hours=args.max_age_hours)))
         return
-    seed(engine)
+    try:
+        seed(engine)
+    except NotTheSample as exc:
+        print(f"refused: {exc} holds a shop's own records, not the sample shop; nothing was changed. "
+              "Reseeding drops only a database the seeder made.", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"sample shop: seeded at {engine.url.render_as_string(hide_password=True)}")
 
 
