@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # nothing about its shoppers' conversations to a third party. Every Rasa process make starts.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run run-scaled test install browser seed reseed train shell lint eval bench audit clean
+.PHONY: run run-scaled test install browser seed reseed backup restore train shell lint eval bench audit clean
 
 # Each set-up step says how long it took; the servers then say when they are up.
 SETUP_STEPS := install seed train
@@ -95,6 +95,15 @@ seed: install
 # Drop and re-create the sample shop now.
 reseed: install
 	@$(PY) -m bot.seed
+
+# The shop's records copied out (var/backups/) and back: SQLite's online backup API, or
+# pg_dump/pg_restore for PostgreSQL (bot/backup.py).
+backup: install
+	@$(PY) -m bot.backup backup
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/shop-YYYYmmdd-HHMMSS.db" >&2; exit 2; }
+	@$(PY) -m bot.backup restore "$(FILE)"
 
 train: install
 	@$(PY) -m bot.train
