@@ -383,7 +383,12 @@ class ShopperChannel:
                 handoff = custom_payload["handoff"]
                 continue
             payload = rasa_reply_payload(reply)
-            if reply.get("text") or payload:
+            previous = said[-1] if said else None
+            if (not reply.get("text") and set(payload) == {"image"} and previous is not None and previous[1]
+                    and not (previous[2] or {}).get("image")):
+                # Rasa sends a response's image apart from its text: kept with the text it illustrates.
+                said[-1] = (previous[0], previous[1], {**(previous[2] or {}), **payload})
+            elif reply.get("text") or payload:
                 said.append(("bot", reply.get("text") or "", payload))
         if said or answered is not None:
             await self.say_all(conversation_id, said, answered=answered, verdict=verdict)
