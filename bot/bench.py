@@ -421,6 +421,51 @@ def run_scaled(work: Path, args: argparse.Namespace) -> Optional[tuple[dict[int,
         drop.dispose()
 
 
+def import_timing(work: Path) -> list[str]:
+    """A shop's data in (bot/imports.py): 1,000 products (2,000 SKUs) and 10,000 orders from seller-center
+    CSVs, then the same again (nothing changes), on SQLite and on PostgreSQL (target: under 60 s each)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from bot import imports
+    from bot.db import ensure_database
+    from bot.models import Base
+
+    folder = work / "import"
+    folder.mkdir(parents=True, exist_ok=True)
+    items = ["宝贝编号,宝贝名称,宝贝价格,宝贝数量,商家编码,销售属性组合"] + [
+        f"{700000 + p},商品{p},{99 + p % 50}.00,10,SKU{p}-{c},颜色分类:{c};尺码:M"
+        for p in range(1000) for c in ("黑色", "白色")]
+    orders = ["订单编号,买家ID,买家会员名,订单状态,收货地址,联系手机,买家实际支付金额,订单付款时间,发货时间,物流公司,物流单号,"
+              "商家编码,购买数量"] + [
+        f"{6000000000000000 + o},b{o % 2000},b{o % 2000},卖家已发货,杭州市西湖区,139{o:08d},99.00,2026-11-11 00:00:00,"
+        f"2026-11-11 10:00:00,中通,ZT{o},SKU{o % 1000}-黑色,1" for o in range(10000)]
+    (folder / "items.csv").write_text("\n".join(items), encoding="utf-8")
+    (folder / "orders.csv").write_text("\n".join(orders), encoding="utf-8")
+    out = []
+    pg = os.environ.get("BENCH_IMPORT_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/shop_assist_bench_import")
+    for name, url in (("SQLite", f"sqlite:///{folder / 'import.db'}"), ("PostgreSQL", pg)):
+        try:
+            ensure_database(url)
+            engine = make_engine(url)
+            Base.metadata.drop_all(engine)
+            Base.metadata.create_all(engine)
+        except Exception as exc:  # noqa: BLE001 - the scaled database may be absent here
+            out.append(f"import on {name}: skipped ({exc.__class__.__name__})")
+            continue
+        sessions = sessionmaker(bind=engine, future=True)
+        started = time.perf_counter()
+        created = imports.run("catalogue", folder / "items.csv", sessions).created
+        created += imports.run("orders", folder / "orders.csv", sessions).created
+        first = time.perf_counter() - started
+        started = time.perf_counter()
+        again = imports.run("orders", folder / "orders.csv", sessions)
+        second = time.perf_counter() - started
+        engine.dispose()
+        out.append(f"import on {name}: 1,000 products and 10,000 orders in {first:.1f} s ({created} created; "
+                   f"target < 60 s); the orders again in {second:.1f} s ({again.unchanged} unchanged)")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 20, 50])
@@ -496,6 +541,9 @@ def main() -> None:
         tens = [[x for turn in per_turn[i:i + 10] for x in turn] for i in range(0, 50, 10)]
         print("  p50 / p95 by ten turns: " + ", ".join(
             f"{pct(t, 50) * 1000:.0f} / {pct(t, 95) * 1000:.0f} ms" for t in tens))
+    with tempfile.TemporaryDirectory(prefix="shop-assist-import-") as scratch:
+        for line in import_timing(Path(scratch)):
+            print(line)
     print(f"resident memory: stock Rasa {stock_rss:.0f} MB; "
           + ", ".join(f"{k} {v:.0f} MB" for k, v in memory.items())
           + f"; full stack {sum(memory.values()):.0f} MB (target <= 2048 embedded)")
