@@ -3,8 +3,9 @@
     GATEWAY_SECRET        signs agent sessions, console socket tokens, visitor ids, photo links
     SHOPPER_TOKEN_SECRET  shared with the shop's own site, which signs shopper tokens (HS256 JWT)
     INTERNAL_TOKEN        what the gateway shows Rasa, and Rasa shows the action server
+    SHOP_API_SECRET       shared with the shop's backend, which signs its calls to /shop-api (HMAC)
 
-    python -m bot.keys exec CMD ...   run CMD with all three in its environment
+    python -m bot.keys exec CMD ...   run CMD with all of them in its environment
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Optional
 
 from bot.settings import ROOT
 
-NAMES = ("GATEWAY_SECRET", "SHOPPER_TOKEN_SECRET", "INTERNAL_TOKEN")
+NAMES = ("GATEWAY_SECRET", "SHOPPER_TOKEN_SECRET", "INTERNAL_TOKEN", "SHOP_API_SECRET")
 KEY_DIR = ROOT / "var" / "keys"
 MIN_LENGTH = 32  # a shorter secret set by hand is refused rather than used
 

@@ -35,6 +35,7 @@ from bot.gateway.limits import RateLimits
 from bot.gateway.outreach import Outreach
 from bot.gateway.queue_watch import QueueWatch
 from bot.gateway.registers import Registers
+from bot.gateway.shop_api import ShopApi
 from bot.gateway.shopper import ShopperChannel
 from bot.gateway.store import db
 from bot.gateway.uploads import Uploads
@@ -68,6 +69,7 @@ class Gateway:
         self.outreach = Outreach(self)
         self.registers = Registers(self)
         self.labelling = Labelling(self)
+        self.shop_api = ShopApi(self, keys.get("SHOP_API_SECRET"))
         self.queue_watch = QueueWatch(self)
         self.demo = None if is_production() else DemoTokens(self)
         if timing.start("gateway"):  # make bench: where a message's time goes
@@ -82,6 +84,7 @@ class Gateway:
                 *self.console.routes(),
                 *self.registers.routes(),
                 *self.labelling.routes(),
+                *self.shop_api.routes(),
                 Mount("/static", StaticFiles(directory=WEB / "static"), name="static"),
             ],
             middleware=[
