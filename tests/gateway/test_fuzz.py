@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from bot import keys
 from bot.db import make_engine
 from bot.models import ChatMessage
 from bot.seed import DEMO_PASSWORD, seed
+from bot.shop_api import signed_headers
 from bot.text import well_formed
 from tests.conftest import Stack, free_port, token_for
 from tests.gateway.alone import gateway, wait_up
@@ -47,7 +49,7 @@ from tests.own_shopper import OwnOrder, add_shopper
 T = TypeVar("T")
 # Generated inputs per property; together well over 5,000 in every run (the count is printed at the end).
 RUNS = {"user_uttered": 2000, "session_request": 600, "history_request": 200, "console": 1500, "upload": 500,
-        "other_shopper": 300}
+        "shop_api": 400, "other_shopper": 300}
 TRIED: dict[str, int] = {}
 FUZZ = settings(deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -307,6 +309,47 @@ def test_uploads_answer_any_headers_and_bodies(lone_gateway: tuple[str, str, Pat
 
     try:
         upload()
+    finally:
+        loop.close()
+
+
+SHOP_API = ["/shop-api/v1/orders", "/shop-api/v1/stock", "/shop-api/v1/shipping-events", "/shop-api/v1/cases"]
+
+
+def test_the_shop_api_refuses_or_answers_anything(lone_gateway: tuple[str, str, Path]) -> None:
+    """Unsigned calls of any shape are refused; signed ones with any JSON are answered, never with a 500."""
+    url, _, _ = lone_gateway
+    loop = Loop()
+    secret = keys.get("SHOP_API_SECRET")
+    entries = st.fixed_dictionaries({}, optional={
+        "order_no": st.one_of(st.just("4188000000000001"), JSON), "sku": st.one_of(st.just("P004-blue-L"), JSON),
+        "stock": JSON, "at": st.one_of(st.just("2026-12-01 10:00:00"), JSON), "text_zh": JSON, "status": JSON,
+        "phone": JSON, "total": JSON, "items": JSON, "delivered": JSON, "address": JSON, "nickname": JSON})
+    bodies = st.one_of(JSON, st.fixed_dictionaries({"orders": st.lists(entries, max_size=3)}),
+                       st.fixed_dictionaries({"stock": st.lists(entries, max_size=3)}),
+                       st.fixed_dictionaries({"events": st.lists(entries, max_size=3)}))
+
+    async def send(method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        async with aiohttp.ClientSession() as http, http.request(method, url + path, data=body,
+                                                                 headers=headers) as response:
+            return response.status, await response.text()
+
+    @settings(FUZZ, max_examples=RUNS["shop_api"])
+    @given(st.sampled_from(SHOP_API), bodies, st.booleans(),
+           st.dictionaries(st.sampled_from(["X-Shop-Timestamp", "X-Shop-Nonce", "X-Shop-Signature"]),
+                           st.text(st.characters(codec="ascii", exclude_characters="\r\n"), max_size=70)))
+    def shop_api(path: str, payload: Any, signed: bool, junk: dict[str, str]) -> None:
+        counted("shop_api")()
+        method = "GET" if path.endswith("/cases") else "POST"
+        body = b"" if method == "GET" else json.dumps(payload).encode()
+        headers = signed_headers(secret, method, path, body, uuid.uuid4().hex) if signed else junk
+        status, text = loop.run(send(method, path, body, headers))
+        assert status < 500, (path, payload, status, text[:300])
+        if not signed:  # refused (400: a header the HTTP server itself will not take)
+            assert status in (400, 401), (headers, status)
+
+    try:
+        shop_api()
     finally:
         loop.close()
 
