@@ -102,19 +102,23 @@ def match_products(s: Session, *texts: Optional[str]) -> list[Product]:
     rows = s.execute(select(Product.id, Product.name_zh, Product.name_en, Product.aliases)
                      .order_by(Product.id)).all()
     names = [(pid, [n for n in map(_norm, [zh, en, *(aliases or [])]) if n]) for pid, zh, en, aliases in rows]
+    chosen: tuple[int, list[int]] = (0, [])
     for text in texts:
         if not text:
             continue
         t = _norm(text[:500])
         best = {pid: max(len(n) for n in found)
                 for pid, normed in names if (found := [n for n in normed if n in t])}
-        if best:
+        if best and max(best.values()) > chosen[0]:
+            # A longer name anywhere wins: the entity NLU tagged may be only part of it ("围巾" of
+            # "山茶花真丝围巾", a product NLU was not trained on); on a tie the entity stays.
             top = max(best.values())
-            ids = [pid for pid, length in best.items() if length == top]
-            stmt = (select(Product).where(Product.id.in_(ids)).order_by(Product.id)
-                    .options(selectinload(Product.skus), selectinload(Product.category)))
-            return list(s.execute(stmt).scalars())
-    return []
+            chosen = (top, [pid for pid, length in best.items() if length == top])
+    if not chosen[1]:
+        return []
+    stmt = (select(Product).where(Product.id.in_(chosen[1])).order_by(Product.id)
+            .options(selectinload(Product.skus), selectinload(Product.category)))
+    return list(s.execute(stmt).scalars())
 
 
 def product_by_code(s: Session, code: str) -> Optional[Product]:

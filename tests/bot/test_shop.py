@@ -12,8 +12,10 @@ def test_longest_product_name_wins(s: Session) -> None:
     assert [p.code for p in shop.match_products(s, "羽绒服什么材质")] == ["P001"]
     assert [p.code for p in shop.match_products(s, "is the PUFFER jacket warm")] == ["P001"]
     assert shop.match_products(s, "unicorn onesie") == []
-    # The entity is tried first, then the whole message.
+    # The entity is tried first, then the whole message; on a tie the entity stays.
     assert [p.code for p in shop.match_products(s, "雪地靴", "羽绒服")] == ["P022"]
+    # NLU tagged only part of a longer name the message says: the longer name wins.
+    assert [p.code for p in shop.match_products(s, "羽绒服", "长款羽绒服还有货吗")] == ["P002"]
 
 
 def test_matching_reads_names_and_finds_what_a_whole_catalogue_scan_finds(s: Session) -> None:
