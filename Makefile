@@ -122,7 +122,7 @@ bench: install train
 	@$(PY) -m bot.bench
 
 # Known advisories in both environments (pip-audit, PyPI's advisory data); the
-# README's security section says why each one that is left stays.
+# docs/security.md says why each one that is left stays.
 audit: install $(AVENV)/.installed
 	@$(AVENV)/bin/python -m bot.audit
 

@@ -1,7 +1,7 @@
 """`make audit`: known advisories in both environments, by pip-audit (PyPI's advisory data).
 
 Prints every advisory found, says which are accepted and why (the same list as
-the README's security section), and exits 1 when one is not accepted, 2 when
+docs/security.md), and exits 1 when one is not accepted, 2 when
 the advisory data could not be reached for some package.
 """
 
@@ -17,7 +17,7 @@ ENVIRONMENTS = {
     "rasa (.venv)": ROOT / ".venv",
     "gateway (.venv-gateway)": ROOT / ".venv-gateway",
 }
-# Advisories that stay, and why; keep in step with the README ("Security").
+# Advisories that stay, and why; keep in step with docs/security.md.
 ACCEPTED = {
     ("rasa (.venv)", "python-socketio"): "test and benchmark client only; CVE-2025-61765 needs a Redis/Kafka "
                                          "manager, which this environment never runs",
@@ -105,7 +105,7 @@ def main() -> int:
             print(f"   not checked (the advisory service did not answer for them): "
                   f"{', '.join(d['name'] for d in skipped[:12])}{' …' if len(skipped) > 12 else ''}")
     if unaccepted or tool_problems:
-        print(f"{unaccepted} advisories are not accepted: upgrade, or say in the README why they stay.")
+        print(f"{unaccepted} advisories are not accepted: upgrade, or say in docs/security.md why they stay.")
         return 1
     if unchecked:
         print("Not checked offline: advisories published for the packages listed above (pip-audit reads them from "

@@ -35,7 +35,7 @@ def signature(secret: str, method: str, path: str, timestamp: str, nonce: str, b
 
 def signed_headers(secret: str, method: str, path: str, body: bytes, nonce: str,
                    now: Optional[float] = None) -> dict[str, str]:
-    """What the shop's backend sends (tests and the README's example do the same)."""
+    """What the shop's backend sends (tests and docs/shop-data.md's example do the same)."""
     stamp = str(int(now if now is not None else time.time()))
     return {"X-Shop-Timestamp": stamp, "X-Shop-Nonce": nonce,
             "X-Shop-Signature": signature(secret, method, path, stamp, nonce, body)}

@@ -3,7 +3,7 @@
 Served only by a gateway told it is a demo (`SHOP_ENV=demo`, which `make run`
 sets unless the operator set SHOP_ENV): a deployment that forgets it serves none. The demo page's shopper picker sets the `demo_shopper`
 cookie; the widget fetches its token here (`data-token-url`). A real shop signs
-the token in its own backend for whoever is logged in (README, "Embedding").
+the token in its own backend for whoever is logged in (docs/embedding.md).
 """
 
 from __future__ import annotations

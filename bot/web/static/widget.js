@@ -1,4 +1,4 @@
-// shop-assist chat widget: one script tag on any page of the shop (README, "Embedding").
+// shop-assist chat widget: one script tag on any page of the shop (docs/embedding.md).
 //   <script src="https://GATEWAY/static/widget.js" data-token-url="/chat-token" async></script>
 // data-token-url: a URL of the shop's own site answering {"token": "..."} for the logged-in shopper
 // (or {"token": null} for a visitor); data-token: a token written into the page instead.
