@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # nothing about its shoppers' conversations to a third party. Every Rasa process make starts.
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: run run-scaled test install browser seed reseed backup restore train shell lint eval bench audit clean
+.PHONY: run run-scaled test test-fast install browser seed reseed backup restore train shell lint eval bench audit clean
 
 # Each set-up step says how long it took; the servers then say when they are up.
 SETUP_STEPS := install seed train
@@ -137,6 +137,10 @@ lint: install
 
 # seed: the end-to-end stories read products, colours and sizes from the shop's
 # catalogue (bot/nlu/catalogue_entities.py), as the running bot does.
+# The unit tests alone (tests/conftest.py marks them): no training, no servers, no browser.
+test-fast: install
+	$(PY) -m pytest -m unit -q
+
 test: install browser seed train
 	$(PY) -m ruff check .
 	$(RASA) data validate --domain domain --data data --config config.yml
